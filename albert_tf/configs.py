@@ -1,0 +1,191 @@
+"""ALBERT model configuration: the official `albert_config.json` keys plus the sharing mode.
+
+Field names and defaults are those of google-research/ALBERT `modeling.AlbertConfig`
+(albert_spec.md §1.2), so a released `albert_config.json` loads as is. Unknown keys
+(`net_structure_type`, `gap_size`, `num_memory_blocks`, ...) are kept in `extra` and
+written back, never fatal.
+
+One field is ours: `share_parameters` selects what is shared across layers, the paper's
+Table 4 ablation (no reference release exposes it):
+  - "all"        attention and FFN shared within each group (the paper's default and
+                 the official code's behaviour with num_hidden_groups/inner_group_num);
+  - "attention"  attention shared, FFN separate per layer;
+  - "ffn"        FFN shared, attention separate per layer;
+  - "none"       nothing shared (BERT).
+
+Example:
+    >>> cfg = AlbertConfig.from_preset("albert_base")
+    >>> (cfg.hidden_size, cfg.embedding_size, cfg.num_hidden_layers)
+    (768, 128, 12)
+    >>> cfg.replace(num_hidden_layers=24).num_hidden_layers
+    24
+"""
+import dataclasses
+import json
+from typing import Any, Dict
+
+SHARE_MODES = ("all", "attention", "ffn", "none")
+ACTIVATIONS = ("gelu", "gelu_new", "gelu_exact", "relu", "tanh", "swish", "linear")
+
+
+@dataclasses.dataclass(frozen=True)
+class AlbertConfig:
+  """Hyperparameters of the ALBERT encoder (keys of the official albert_config.json).
+
+  Defaults are the official constructor defaults (= ALBERT-xxlarge), except vocab_size,
+  which the official class requires and which we default to the 30k SentencePiece vocab.
+  `hidden_act="gelu"` is the tanh approximation, as in the official code.
+  """
+  vocab_size: int = 30000
+  embedding_size: int = 128
+  hidden_size: int = 4096
+  num_hidden_layers: int = 12
+  num_hidden_groups: int = 1
+  num_attention_heads: int = 64
+  intermediate_size: int = 16384
+  inner_group_num: int = 1
+  down_scale_factor: int = 1
+  hidden_act: str = "gelu"
+  hidden_dropout_prob: float = 0.0
+  attention_probs_dropout_prob: float = 0.0
+  max_position_embeddings: int = 512
+  type_vocab_size: int = 2
+  initializer_range: float = 0.02
+  layer_norm_eps: float = 1e-12
+  share_parameters: str = "all"
+  extra: Dict[str, Any] = dataclasses.field(default_factory=dict, compare=False)
+
+  def __post_init__(self):
+    _validate(self)
+
+  # --- construction -------------------------------------------------------------------
+  @classmethod
+  def from_dict(cls, values, source="config"):
+    """Builds a config from a dict; unknown keys go to `extra`. Raises ValueError."""
+    if not isinstance(values, dict):
+      raise ValueError(f"{source}: expected a JSON object, got {type(values).__name__}")
+    names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+    known = {k: v for k, v in values.items() if k in names}
+    extra = dict(values.get("extra", {}))
+    extra.update({k: v for k, v in values.items() if k not in names and k != "extra"})
+    for key, value in known.items():
+      known[key] = _coerce(key, value, cls.__dataclass_fields__[key].type, source)
+    return cls(extra=extra, **known)
+
+  @classmethod
+  def from_json_file(cls, path):
+    """Reads an `albert_config.json` (official, HF-style or ours)."""
+    try:
+      with open(path, encoding="utf-8") as f:
+        values = json.load(f)
+    except OSError as e:
+      raise ValueError(f"{path}: cannot read config file ({e.strerror})") from None
+    except json.JSONDecodeError as e:
+      raise ValueError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    return cls.from_dict(values, source=str(path))
+
+  @classmethod
+  def from_preset(cls, name):
+    """Returns one of PRESETS by name (albert_base, ..., bert_large, albert_tiny)."""
+    if name not in PRESETS:
+      raise ValueError(f"preset={name!r} is unknown; choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+  def replace(self, **changes):
+    return dataclasses.replace(self, **changes)
+
+  # --- serialisation ------------------------------------------------------------------
+  def to_dict(self):
+    out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+    out.update(self.extra)
+    return out
+
+  def to_json_string(self):
+    return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+  def to_json_file(self, path):
+    with open(path, "w", encoding="utf-8") as f:
+      f.write(self.to_json_string())
+
+  # --- derived quantities -------------------------------------------------------------
+  @property
+  def head_size(self):
+    return self.hidden_size // self.num_attention_heads
+
+  def group_of_layer(self, layer_index):
+    """Group used by layer `layer_index` (official rule: int(l / L * groups))."""
+    return int(layer_index / self.num_hidden_layers * self.num_hidden_groups)
+
+
+def _coerce(key, value, annotation, source):
+  """Checks the JSON type of one field; ints are accepted for floats."""
+  kind = {"int": int, "float": float, "str": str}.get(getattr(annotation, "__name__", annotation))
+  if kind is None:
+    return value
+  ok = (isinstance(value, kind) and not isinstance(value, bool)) or (
+      kind is float and isinstance(value, int) and not isinstance(value, bool))
+  if kind is int and isinstance(value, float) and value.is_integer():
+    return int(value)
+  if not ok:
+    raise ValueError(f"{source}: field {key}={value!r} must be of type {kind.__name__}")
+  return kind(value)
+
+
+def _validate(c):
+  def bad(field, why):
+    raise ValueError(f"AlbertConfig field {field}={getattr(c, field)!r}: {why}")
+
+  for field in ("vocab_size", "embedding_size", "hidden_size", "num_hidden_layers",
+                "num_hidden_groups", "num_attention_heads", "intermediate_size",
+                "inner_group_num", "down_scale_factor", "max_position_embeddings",
+                "type_vocab_size"):
+    value = getattr(c, field)
+    if isinstance(value, bool) or not isinstance(value, int):
+      bad(field, "must be an integer")
+    if value <= 0:
+      bad(field, "must be positive")
+  for field in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
+    value = getattr(c, field)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+      bad(field, "must be a number in [0, 1)")
+  for field in ("initializer_range", "layer_norm_eps"):
+    value = getattr(c, field)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+      bad(field, "must be a positive number")
+  if c.hidden_size % c.num_attention_heads:
+    bad("hidden_size", f"must be divisible by num_attention_heads={c.num_attention_heads}")
+  if c.num_hidden_layers % c.num_hidden_groups:
+    bad("num_hidden_layers", f"must be divisible by num_hidden_groups={c.num_hidden_groups}")
+  if c.hidden_act not in ACTIVATIONS:
+    bad("hidden_act", f"must be one of {', '.join(ACTIVATIONS)}")
+  if c.share_parameters not in SHARE_MODES:
+    bad("share_parameters", f"must be one of {', '.join(SHARE_MODES)}")
+
+
+def _albert(hidden, layers, heads, dropout=0.0):
+  return AlbertConfig(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                      intermediate_size=4 * hidden, hidden_dropout_prob=dropout,
+                      attention_probs_dropout_prob=dropout)
+
+
+def _bert(hidden, layers, heads):
+  return AlbertConfig(embedding_size=hidden, hidden_size=hidden, num_hidden_layers=layers,
+                      num_attention_heads=heads, intermediate_size=4 * hidden,
+                      hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
+                      share_parameters="none")
+
+
+# Paper Table 1 sizes with the released v2 settings (dropout 0; v1 base/large/xlarge used 0.1).
+# xlarge has 16 heads (head size 128) as released, not the paper text's H/64 = 32.
+PRESETS = {
+    "albert_base": _albert(768, 12, 12),
+    "albert_large": _albert(1024, 24, 16),
+    "albert_xlarge": _albert(2048, 24, 16),
+    "albert_xxlarge": _albert(4096, 12, 64),
+    "bert_base": _bert(768, 12, 12),
+    "bert_large": _bert(1024, 24, 16),
+    # Tiny model for tests and the CPU demo (seconds per step on 2 cores).
+    "albert_tiny": AlbertConfig(embedding_size=16, hidden_size=32, num_hidden_layers=2,
+                                num_attention_heads=2, intermediate_size=64,
+                                max_position_embeddings=128),
+}
