@@ -1,0 +1,201 @@
+"""① Streaming document reader (albert_spec.md §3.2).
+
+Input format (official): one sentence per line, a blank line between documents.
+With `input_format="paragraphs"` each non-blank line is a paragraph that is
+split into sentences here (`split_sentences`); blank lines still end documents.
+
+Files may be plain or gzip (detected by magic bytes), given as globs and/or a
+comma-separated list. Invalid UTF-8 is replaced by U+FFFD and counted. A file
+that is missing, unreadable, or binary (NUL bytes) raises `InputError` naming it.
+
+Documents are grouped into *blocks* of about `block_bytes` of text. A block is
+the unit of work (one worker, one output shard) and the pool from which
+random-document B segments are drawn; block boundaries depend only on the input,
+so the output does not depend on the number of workers.
+
+Example:
+    >>> split_sentences('He said "Hi." Mr. Smith left. It rained!')
+    ['He said "Hi."', 'Mr. Smith left.', 'It rained!']
+"""
+import contextlib
+import dataclasses
+import glob
+import gzip
+import io
+import os
+import re
+from typing import List
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_BINARY_SNIFF_BYTES = 8192
+
+
+class InputError(ValueError):
+  """A user-facing problem with an input file (message names the file)."""
+
+
+@dataclasses.dataclass
+class Block:
+  """Consecutive raw documents of one input file.
+
+  Attributes:
+    file_index: position of the file in the sorted input list.
+    block_index: position of the block within its file.
+    first_doc_index: index (within the file) of the first document.
+    documents: list of documents, each a list of sentence strings.
+  """
+  file_index: int
+  block_index: int
+  first_doc_index: int
+  documents: List[List[str]]
+
+
+@dataclasses.dataclass
+class ReadCounts:
+  files: int = 0
+  bytes_read: int = 0
+  lines: int = 0
+  invalid_utf8_lines: int = 0
+  invalid_utf8_replacements: int = 0
+  raw_documents: int = 0
+
+  def add(self, other):
+    for f in dataclasses.fields(self):
+      setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+def expand_input_patterns(input_file):
+  """Comma list of paths/globs → sorted, de-duplicated file list (order per item kept)."""
+  files = []
+  for pattern in (p.strip() for p in input_file.split(",")):
+    if not pattern:
+      continue
+    if glob.has_magic(pattern):
+      matches = sorted(m for m in glob.glob(pattern) if os.path.isfile(m))
+      if not matches:
+        raise InputError(f"input_file pattern {pattern!r} matches no file")
+      files.extend(matches)
+    else:
+      if not os.path.isfile(pattern):
+        raise InputError(f"input file {pattern!r} does not exist (or is not a file)")
+      files.append(pattern)
+  if not files:
+    raise InputError("input_file is empty: give a path, a glob or a comma-separated list")
+  seen = set()
+  return [f for f in files if not (f in seen or seen.add(f))]
+
+
+@contextlib.contextmanager
+def open_binary(path):
+  """Context manager: a plain or gzip file opened for binary line reading.
+
+  Raises InputError naming the file if it is missing, unreadable or binary.
+  """
+  try:
+    raw = open(path, "rb")  # pylint: disable=consider-using-with
+  except OSError as e:
+    raise InputError(f"cannot read input file {path!r}: {e.strerror}") from e
+  with raw:
+    yield wrap_stream(raw, path)
+
+
+def wrap_stream(raw, path):
+  """Adds gzip decoding (by magic bytes) and the binary-content check to `raw`."""
+  try:
+    is_gzip = raw.peek(2)[:2] == _GZIP_MAGIC if hasattr(raw, "peek") else False
+    if not hasattr(raw, "peek"):
+      raw = io.BufferedReader(raw, buffer_size=1 << 16)
+      is_gzip = raw.peek(2)[:2] == _GZIP_MAGIC
+    stream = gzip.GzipFile(fileobj=raw, mode="rb") if is_gzip else raw
+    sniff = stream.peek(_BINARY_SNIFF_BYTES)[:_BINARY_SNIFF_BYTES]
+  except (OSError, EOFError) as e:
+    raise InputError(f"cannot read input file {path!r}: {e}") from e
+  if b"\x00" in sniff:
+    raise InputError(f"input file {path!r} looks binary (NUL bytes); expected UTF-8 text,"
+                     " one sentence per line")
+  return stream
+
+
+def _decode(line_bytes, counts):
+  try:
+    return line_bytes.decode("utf-8")
+  except UnicodeDecodeError:
+    text = line_bytes.decode("utf-8", errors="replace")
+    counts.invalid_utf8_lines += 1
+    counts.invalid_utf8_replacements += text.count("\ufffd") - line_bytes.count(
+        "\ufffd".encode("utf-8"))
+    return text
+
+
+def iter_documents(stream, path, counts, input_format="sentences"):
+  """Yields documents (lists of sentence strings) from a binary stream."""
+  doc = []
+  try:
+    for line_bytes in stream:
+      counts.bytes_read += len(line_bytes)
+      counts.lines += 1
+      if b"\x00" in line_bytes:
+        raise InputError(f"input file {path!r} line {counts.lines} has NUL bytes (binary data?)")
+      line = _decode(line_bytes, counts).strip()
+      if not line:
+        if doc:
+          counts.raw_documents += 1
+          yield doc
+        doc = []
+      elif input_format == "paragraphs":
+        doc.extend(split_sentences(line))
+      else:
+        doc.append(line)
+  except (OSError, EOFError) as e:
+    raise InputError(f"cannot read input file {path!r}: {e}") from e
+  if doc:
+    counts.raw_documents += 1
+    yield doc
+
+
+def iter_blocks(stream, path, file_index, block_bytes, counts, input_format="sentences"):
+  """Groups the documents of one file into `Block`s of about `block_bytes` of text."""
+  block_index, doc_index, first, docs, size = 0, 0, 0, [], 0
+  for doc in iter_documents(stream, path, counts, input_format):
+    docs.append(doc)
+    size += sum(len(s) for s in doc)
+    doc_index += 1
+    if size >= block_bytes:
+      yield Block(file_index, block_index, first, docs)
+      block_index, first, docs, size = block_index + 1, doc_index, [], 0
+  if docs:
+    yield Block(file_index, block_index, first, docs)
+
+
+def iter_all_blocks(files, block_bytes, counts, input_format="sentences"):
+  """Blocks of every file, in file order. Each file ends a document."""
+  for file_index, path in enumerate(files):
+    counts.files += 1
+    with open_binary(path) as stream:
+      yield from iter_blocks(stream, path, file_index, block_bytes, counts, input_format)
+
+
+# Sentence splitter for --input_format=paragraphs: split after . ! ? (plus an
+# optional closing quote/bracket) when whitespace and an uppercase letter, digit
+# or opening quote follow; not after common abbreviations or single initials.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st messrs capt col gen rev prof jr sr no vol fig vs cf etc "
+    "jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e u.s".split())
+_BOUNDARY = re.compile(r"""([.!?]+["'\u201d\u2019)\]]?)\s+(?=["'\u201c\u2018(\[]?[A-Z0-9])""")
+
+
+def split_sentences(paragraph):
+  """Splits a paragraph into sentences with a deterministic rule (see above)."""
+  sentences, start = [], 0
+  for m in _BOUNDARY.finditer(paragraph):
+    end = m.end(1)
+    words = paragraph[start:m.start(1)].split()
+    last = words[-1].lower().rstrip(".") if words else ""
+    if m.group(1).startswith(".") and (last in _ABBREVIATIONS or len(last) == 1):
+      continue
+    sentences.append(paragraph[start:end].strip())
+    start = m.end()
+  tail = paragraph[start:].strip()
+  if tail:
+    sentences.append(tail)
+  return [s for s in sentences if s]
