@@ -14,11 +14,15 @@ ensure_venv() {
   local stamp=.venv/.installed-$(cat "$@" constraints.txt | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ]; then
     echo "[setup] installing pinned requirements: $*"
-    python -m pip install -q --upgrade pip
-    local args=()
+    local args=() log=.venv/pip-install.log
     for f in "$@"; do args+=(-r "$f"); done
-    python -m pip install -q "${args[@]}" -c constraints.txt
-    python -m pip check
+    # Output goes to a log (pip warns a lot); on failure its tail is shown.
+    if ! { python -m pip install --upgrade pip &&
+           python -m pip install "${args[@]}" -c constraints.txt &&
+           python -m pip check; } >"$log" 2>&1; then
+      tail -n 40 "$log"; echo "[setup] install failed; full log: $log" >&2; return 1
+    fi
+    echo "[setup] done ($(python -m pip list 2>/dev/null | wc -l) packages)"
     touch "$stamp"
   fi
 }
