@@ -1,0 +1,70 @@
+"""Locating checkpoints and their config files on disk (all formats).
+
+A checkpoint argument may be a directory or a checkpoint prefix (`.../model.ckpt-best`,
+the path without `.index` / `.data-*`). Errors are one-line ValueErrors naming the path.
+
+Example:
+    >>> resolve_prefix("/nonexistent/model.ckpt")
+    Traceback (most recent call last):
+    ...
+    ValueError: no TensorFlow checkpoint at /nonexistent/model.ckpt (expected a directory or a prefix with a .index file)
+"""
+import glob
+import os
+
+import tensorflow as tf
+
+
+def resolve_prefix(path):
+  """Returns the checkpoint prefix for a directory (latest or only one) or a prefix."""
+  path = os.fspath(path)
+  if tf.io.gfile.isdir(path):
+    latest = tf.train.latest_checkpoint(path)
+    if latest:
+      return latest
+    indexes = sorted(glob.glob(os.path.join(glob.escape(path), "*.index")))
+    if len(indexes) == 1:
+      return indexes[0][:-len(".index")]
+    if indexes:
+      raise ValueError(f"{path} holds {len(indexes)} checkpoints and no 'checkpoint' state "
+                       "file; pass one prefix (the path without .index)")
+    raise ValueError(f"no TensorFlow checkpoint in directory {path}")
+  if path.endswith(".index"):
+    path = path[:-len(".index")]
+  if tf.io.gfile.exists(path + ".index"):
+    return path
+  raise ValueError(f"no TensorFlow checkpoint at {path} (expected a directory or a prefix "
+                   "with a .index file)")
+
+
+def checkpoint_dir(path):
+  """The directory holding a checkpoint given as a directory or a prefix."""
+  path = os.fspath(path)
+  return path if tf.io.gfile.isdir(path) else os.path.dirname(path) or "."
+
+
+def find_beside(path, names):
+  """First existing file among `names` next to a checkpoint; None if there is none."""
+  directory = checkpoint_dir(path)
+  for name in names:
+    candidate = os.path.join(directory, name)
+    if tf.io.gfile.exists(candidate):
+      return candidate
+  return None
+
+
+def output_prefix(path, default_name):
+  """A prefix to write: `path/default_name` when `path` is (or looks like) a directory."""
+  path = os.fspath(path)
+  if tf.io.gfile.isdir(path) or path.endswith(("/", os.sep)):
+    tf.io.gfile.makedirs(path)
+    return os.path.join(path, default_name)
+  tf.io.gfile.makedirs(os.path.dirname(path) or ".")
+  return path
+
+
+def write_state_file(prefix):
+  """Writes the `checkpoint` state file so `tf.train.latest_checkpoint(dir)` finds `prefix`."""
+  name = os.path.basename(prefix)
+  with tf.io.gfile.GFile(os.path.join(os.path.dirname(prefix) or ".", "checkpoint"), "w") as f:
+    f.write(f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n')
