@@ -1,0 +1,55 @@
+"""Library side of `python -m export.export_tfhub`: one function per TF Hub export.
+
+`export_hub(export_type, export_dir, ...)` writes one SavedModel:
+  encoder           HubEncoder (export.hub_encoder) from a restored checkpoint
+  encoder_with_mlm  the same plus the `.mlm` sub-object
+  preprocessor      AlbertPreprocessor (export.preprocessor); needs no checkpoint
+then runs the ops check (export.ops_check) and writes the model config to
+`assets.extra/albert_config.json` for encoders. An existing non-empty export_dir is an
+error (nothing is overwritten).
+"""
+import os
+
+import tensorflow as tf
+
+from albert_tf import resources
+from export import checkpoint_loading
+from export import hub_encoder
+from export import ops_check
+from export import preprocessor as preprocessor_lib
+
+EXPORT_TYPES = ("encoder", "encoder_with_mlm", "preprocessor")
+CONFIG_FILE = os.path.join("assets.extra", "albert_config.json")
+
+
+def _check_empty(export_dir):
+  if tf.io.gfile.exists(export_dir) and tf.io.gfile.listdir(export_dir):
+    raise FileExistsError(f"export_dir {export_dir} exists and is not empty")
+
+
+def export_hub(export_type, export_dir, config=None, init_checkpoint=None, pretrainer=None,
+               spm_model_file=resources.DEFAULT_SPM_MODEL, lower_case=True,
+               default_seq_length=preprocessor_lib.DEFAULT_SEQ_LENGTH):
+  """Writes one TF Hub SavedModel; returns the sorted list of ops it uses.
+
+  Encoders come from `pretrainer` (in memory, already restored) or from
+  `config` + `init_checkpoint` (strict restore, see export.checkpoint_loading).
+  """
+  if export_type not in EXPORT_TYPES:
+    raise ValueError(f"export_type={export_type!r}; choose one of {', '.join(EXPORT_TYPES)}")
+  _check_empty(export_dir)
+  if export_type == "preprocessor":
+    obj = preprocessor_lib.AlbertPreprocessor(spm_model_file, lower_case, default_seq_length)
+    preprocessor_lib.save_preprocessor(obj, export_dir)
+  else:
+    with_mlm = export_type == "encoder_with_mlm"
+    if pretrainer is None:
+      if init_checkpoint is None:
+        raise ValueError(f"export_type={export_type} needs --init_checkpoint")
+      pretrainer, _ = checkpoint_loading.load_pretrainer(config, init_checkpoint,
+                                                         heads_required=with_mlm)
+    hub_encoder.save_encoder(hub_encoder.HubEncoder(pretrainer, with_mlm=with_mlm), export_dir)
+    tf.io.gfile.makedirs(os.path.join(export_dir, "assets.extra"))
+    with tf.io.gfile.GFile(os.path.join(export_dir, CONFIG_FILE), "w") as f:
+      f.write(pretrainer.config.to_json_string())
+  return ops_check.check_ops(export_dir)

@@ -1,0 +1,95 @@
+"""The TF Serving SavedModel: raw-text signatures with the tokenizer in the graph.
+
+Signatures (all method tensorflow/serving/predict; B batch, T seq_length, H hidden):
+  serving_default  text string [B]                  → pooled_output float32 [B,H],
+                                                      sequence_output float32 [B,T,H]
+  text_pair        text_a, text_b string [B]        → pooled_output, sequence_output
+  token_ids        input_word_ids, input_mask, input_type_ids int32 [B,T'] (any
+                   T' ≤ max_position_embeddings)    → pooled_output, sequence_output [B,T',H]
+  sop              text_a, text_b string [B]        → sop_logits float32 [B,2],
+                                                      sop_log_probs float32 [B,2]
+                                                      (class 0: b follows a; 1: swapped)
+
+Texts are normalized and tokenized exactly as data_prep does (export.preprocessor) and
+truncated to T = seq_length (pairs round robin); an empty batch returns empty outputs.
+
+Extra head hook (for fine-tuned classifiers, a later issue): `extra_head` is a callable
+`(encoder_outputs: dict, training: bool) → {name: tensor [B,...]}` — e.g. a tf_keras
+layer on `pooled_output`. Its outputs are added to serving_default, text_pair and
+token_ids, and its variables are saved with the model.
+"""
+import tensorflow as tf
+
+AutoTrackable = tf.__internal__.tracking.AutoTrackable
+_TEXT = tf.TensorSpec([None], tf.string)
+_IDS = tf.TensorSpec([None, None], tf.int32)
+ENCODER_OUTPUTS = ("pooled_output", "sequence_output")
+
+
+class ServingModule(AutoTrackable):
+  """Restored AlbertPretrainer + AlbertPreprocessor → the signatures above.
+
+  Args:
+    pretrainer: a built, restored AlbertPretrainer.
+    preprocessor: an export.preprocessor.AlbertPreprocessor (same vocab as the model).
+    seq_length: T of the text signatures.
+    extra_head: optional callable, see the module docstring.
+  """
+
+  def __init__(self, pretrainer, preprocessor, seq_length=128, extra_head=None):
+    if seq_length > pretrainer.config.max_position_embeddings:
+      raise ValueError(f"seq_length={seq_length} exceeds max_position_embeddings="
+                       f"{pretrainer.config.max_position_embeddings}")
+    self.seq_length = seq_length
+    self.preprocessor = preprocessor
+    self._pretrainer = pretrainer  # closed over by the functions; variables tracked below
+    self._extra_head = extra_head
+    variables = list(pretrainer.variables)
+    if extra_head is not None:
+      variables += list(getattr(extra_head, "variables", []))
+    self.model_variables = variables
+
+  # --- computation ---------------------------------------------------------------------
+  def encode(self, inputs):
+    outputs = self._pretrainer.encoder(inputs, training=False)
+    result = {k: outputs[k] for k in ENCODER_OUTPUTS}
+    if self._extra_head is not None:
+      extra = self._extra_head(outputs, training=False)
+      clash = set(extra) & set(result)
+      if clash:
+        raise ValueError(f"extra_head outputs clash with encoder outputs: {sorted(clash)}")
+      result.update(extra)
+    return result
+
+  def pack(self, texts):
+    return self.preprocessor.pack_text(texts, self.seq_length)
+
+  def sop(self, text_a, text_b):
+    outputs = self._pretrainer.encoder(self.pack([text_a, text_b]), training=False)
+    logits = self._pretrainer.sentence_order(outputs["pooled_output"])
+    return {"sop_logits": logits, "sop_log_probs": tf.nn.log_softmax(logits, axis=-1)}
+
+  # --- signatures ----------------------------------------------------------------------
+  def signatures(self):
+    """{signature name: concrete function} for tf.saved_model.save."""
+    @tf.function(input_signature=[_TEXT])
+    def serve_text(text):
+      return self.encode(self.pack([text]))
+
+    @tf.function(input_signature=[_TEXT, _TEXT])
+    def serve_text_pair(text_a, text_b):
+      return self.encode(self.pack([text_a, text_b]))
+
+    @tf.function(input_signature=[_IDS, _IDS, _IDS])
+    def serve_token_ids(input_word_ids, input_mask, input_type_ids):
+      return self.encode({"input_word_ids": input_word_ids, "input_mask": input_mask,
+                          "input_type_ids": input_type_ids})
+
+    @tf.function(input_signature=[_TEXT, _TEXT])
+    def serve_sop(text_a, text_b):
+      return self.sop(text_a, text_b)
+
+    return {"serving_default": serve_text.get_concrete_function(),
+            "text_pair": serve_text_pair.get_concrete_function(),
+            "token_ids": serve_token_ids.get_concrete_function(),
+            "sop": serve_sop.get_concrete_function()}
