@@ -1,0 +1,149 @@
+"""Side-by-side pretraining-step throughput: ours vs tf-models, keras-hub and HF, interleaved.
+
+COMMAND (the BENCHMARKS.md table; ≈ 25 min for albert_base seq 128 on 2 cores):
+  python bench/train_bench.py --presets=albert_base --seqs=128 --precisions=fp32,bf16 \
+      --rounds=5 --steps_per_round=2 --out=bench/results/train_albert_base_128.json
+
+For each (preset, seq, precision) all systems are started as persistent worker processes
+(bench/train_worker.py), built and warmed up; then `rounds` rounds run `steps_per_round` timed
+steps on each system in turn (rotating the order), so slow drifts of a shared machine hit every
+system alike. Reported: median step time → sequences/s, achieved GFLOP/s (bench/flops.py, every
+layer application counted, MLM head on the masked positions only), fraction of the measured
+matmul ceiling (bench/matmul_ceiling.py), ours ÷ peer ratios, and each worker's peak RSS.
+Systems: ours, ours+xla, tfm, tfm+xla, kerashub, kerashub+xla, hf, hf+compile; peers whose
+package is missing are skipped with a note (HF needs the test extras: torch, transformers).
+"""
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+ALL_SYSTEMS = ["ours", "ours+xla", "tfm", "tfm+xla", "kerashub", "kerashub+xla", "hf",
+               "hf+compile"]
+PACKAGE_OF = {"ours": "tf_keras", "tfm": "official", "kerashub": "keras_hub", "hf": "torch"}
+
+
+def worker_env(system):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1",
+             OMP_WAIT_POLICY="PASSIVE")  # idle torch threads must not spin on the shared cores
+  if system == "kerashub":
+    env.pop("TF_USE_LEGACY_KERAS", None)  # keras-hub is Keras 3
+  else:
+    env["TF_USE_LEGACY_KERAS"] = "1"
+  return env
+
+
+class Worker:
+  def __init__(self, name, preset, seq, batch, predictions, precision):
+    system, _, compiler = name.partition("+")
+    self.name = name
+    cmd = [sys.executable, os.path.join(HERE, "train_worker.py"), f"--system={system}",
+           f"--preset={preset}", f"--seq={seq}", f"--batch={batch}",
+           f"--predictions={predictions}", f"--precision={precision}",
+           f"--compiler={compiler or 'none'}"]
+    self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, env=worker_env(system))
+    self.times, self.info = [], {}
+
+  def wait_ready(self):
+    line = self.proc.stdout.readline()
+    if not line:
+      err = self.proc.stderr.read()[-2000:]
+      raise RuntimeError(f"worker {self.name} failed to start:\n{err}")
+    self.info = json.loads(line)
+
+  def run(self, steps):
+    self.proc.stdin.write(f"run {steps}\n")
+    self.proc.stdin.flush()
+    self.times += json.loads(self.proc.stdout.readline())["step_s"]
+
+  def close(self):
+    self.proc.stdin.write("quit\n")
+    self.proc.stdin.flush()
+    self.info.update(json.loads(self.proc.stdout.readline()))
+    self.proc.wait(timeout=60)
+
+
+def available(name):
+  return importlib.util.find_spec(PACKAGE_OF[name.partition("+")[0]]) is not None
+
+
+def ceilings():
+  out = {}
+  for framework in ("tf", "torch"):
+    if framework == "torch" and not importlib.util.find_spec("torch"):
+      continue
+    res = subprocess.run([sys.executable, os.path.join(HERE, "matmul_ceiling.py"),
+                          f"--framework={framework}"], capture_output=True, text=True,
+                         env=worker_env("ours"), check=True)
+    out.update(json.loads(res.stdout.strip().splitlines()[-1]))
+  return out
+
+
+def bench_config(systems, preset, seq, batch, predictions, precision, rounds, steps):
+  from albert_tf.configs import AlbertConfig
+  from bench.flops import training_flops_per_sequence
+  flops = training_flops_per_sequence(AlbertConfig.from_preset(preset), seq, predictions)
+  workers = []
+  for name in systems:
+    if precision == "bf16" and name == "kerashub+xla":
+      continue  # XLA bf16 on CPU is not a configuration anyone uses; see the issue table
+    workers.append(Worker(name, preset, seq, batch, predictions, precision))
+  for w in workers:
+    w.wait_ready()
+  for r in range(rounds):
+    order = workers[r % len(workers):] + workers[:r % len(workers)]
+    for w in order:
+      w.run(steps)
+    print(f"  round {r + 1}/{rounds}: " + ", ".join(
+        f"{w.name} {batch / statistics.median(w.times):.2f} seq/s" for w in workers), flush=True)
+  rows = []
+  for w in workers:
+    w.close()
+    median = statistics.median(w.times)
+    rows.append({"system": w.name, "preset": preset, "seq": seq, "batch": batch,
+                 "precision": precision, "median_step_s": median, "seq_per_s": batch / median,
+                 "gflops_per_s": flops * batch / median / 1e9, "steps_timed": len(w.times),
+                 "min_step_s": min(w.times), "max_step_s": max(w.times),
+                 "build_s": w.info["build_s"], "warmup_s": w.info["warmup_s"],
+                 "peak_rss_mb": w.info["peak_rss_mb"], "flops_per_seq": flops})
+  return rows
+
+
+def main():
+  parser = argparse.ArgumentParser()
+  parser.add_argument("--presets", default="albert_base")
+  parser.add_argument("--seqs", default="128")
+  parser.add_argument("--precisions", default="fp32,bf16")
+  parser.add_argument("--systems", default=",".join(ALL_SYSTEMS))
+  parser.add_argument("--batch", type=int, default=16)
+  parser.add_argument("--rounds", type=int, default=5)
+  parser.add_argument("--steps_per_round", type=int, default=2)
+  parser.add_argument("--out", default=os.path.join(HERE, "results", "train.json"))
+  args = parser.parse_args()
+  systems = [s for s in args.systems.split(",") if available(s) or print(f"skip {s}: not installed")]
+  result = {"date": time.strftime("%Y-%m-%d"), "ceilings_gflops": ceilings(), "rows": []}
+  print("matmul ceilings (GFLOP/s):", json.dumps(result["ceilings_gflops"]), flush=True)
+  for preset in args.presets.split(","):
+    for seq in map(int, args.seqs.split(",")):
+      predictions = 20 if seq <= 128 else 76  # official ALBERT uses 20; BERT phase 2 uses 76-80
+      for precision in args.precisions.split(","):
+        print(f"{preset} seq {seq} batch {args.batch} {precision}", flush=True)
+        result["rows"] += bench_config(systems, preset, seq, args.batch, predictions, precision,
+                                       args.rounds, args.steps_per_round)
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)
+        with open(args.out, "w") as f:
+          json.dump(result, f, indent=1)
+  print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+  main()
