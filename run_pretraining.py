@@ -1,0 +1,77 @@
+r"""Pretrain ALBERT (MLM + SOP) on TFRecords from data_prep; TPU, GPU or CPU.
+
+COMMAND (TPU, the paper's albert_base setup; flags and defaults are the official ones):
+  python run_pretraining.py --preset=albert_base --input_file=gs://bucket/data/*.tfrecord \
+      --output_dir=gs://bucket/albert_base --tpu=my-tpu --tpu_zone=europe-west4-a \
+      --train_batch_size=4096 --max_seq_length=512 --mixed_precision=bfloat16
+CPU smoke run (~1 minute): see demo.sh. Resume = rerun the same command (latest checkpoint in
+--output_dir is restored, data position included). --train_batch_size is the GLOBAL batch.
+"""
+import os
+import sys
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # tf-keras (Keras 2), before TF imports
+
+from absl import app, flags, logging  # noqa: E402
+
+F = flags.FLAGS
+flags.DEFINE_string("albert_config_file", None, "albert_config.json of the model to train.")
+flags.DEFINE_string("preset", None, "Model preset instead of --albert_config_file "
+                    "(albert_base|albert_large|albert_xlarge|albert_xxlarge|albert_tiny|...).")
+flags.DEFINE_string("input_file", None, "TFRecord files: globs and/or comma-separated lists.")
+flags.DEFINE_string("output_dir", None, "Checkpoints, config.json, TensorBoard, curves.")
+flags.DEFINE_string("init_checkpoint", None, "Initial weights: our checkpoint or a Google TF1 "
+                    "release checkpoint (ignored when output_dir already has a checkpoint).")
+flags.DEFINE_integer("max_seq_length", 512, "Sequence length of the records.")
+flags.DEFINE_integer("max_predictions_per_seq", 20, "Masked positions per record.")
+flags.DEFINE_bool("do_train", True, "Whether to train.")
+flags.DEFINE_bool("do_eval", False, "Whether to evaluate (after training) on eval_input_file.")
+flags.DEFINE_string("eval_input_file", None, "Held-out TFRecords (default: --input_file).")
+flags.DEFINE_integer("train_batch_size", 4096, "GLOBAL batch per optimizer step (all "
+                     "replicas, all workers, all accumulation micro-steps).")
+flags.DEFINE_integer("eval_batch_size", 64, "Global eval batch.")
+flags.DEFINE_enum("optimizer", "lamb", ["lamb", "adamw"], "Optimizer.")
+flags.DEFINE_float("learning_rate", 0.00176, "Peak learning rate (lower it for smaller "
+                   "batches; see the LAMB paper's scaling rules).")
+flags.DEFINE_float("poly_power", 1.0, "Power of the polynomial decay.")
+flags.DEFINE_integer("num_train_steps", 125000, "Optimizer steps (the decay clock).")
+flags.DEFINE_integer("num_warmup_steps", 3125, "Linear warmup steps.")
+flags.DEFINE_integer("start_warmup_step", 0, "Step at which warmup starts.")
+flags.DEFINE_integer("save_checkpoints_steps", 5000, "Checkpoint every N steps.")
+flags.DEFINE_integer("keep_checkpoint_max", 5, "Checkpoints to keep.")
+flags.DEFINE_integer("iterations_per_loop", 1000, "Steps per compiled call (host round trip).")
+flags.DEFINE_integer("max_eval_steps", 100, "Max eval batches.")
+flags.DEFINE_string("tpu", None, "Cloud TPU name, grpc://host:port, or 'local' (TPU VM).")
+flags.DEFINE_string("tpu_zone", None, "GCE zone of the Cloud TPU.")
+flags.DEFINE_string("gcp_project", None, "GCP project of the Cloud TPU.")
+flags.DEFINE_enum("strategy", "auto", ["auto", "tpu", "mirrored", "multi_worker", "one_device"],
+                  "tf.distribute strategy (auto: tpu if --tpu, multi_worker if TF_CONFIG, "
+                  "mirrored if ≥2 GPUs, else one device).")
+flags.DEFINE_enum("mixed_precision", "float32", ["float32", "bfloat16", "float16"],
+                  "Compute dtype; float16 uses dynamic loss scaling. Variables stay float32.")
+flags.DEFINE_bool("jit_compile", False, "XLA-compile the forward/backward pass.")
+flags.DEFINE_integer("grad_accum_steps", 1, "Micro-batches accumulated per optimizer step.")
+flags.DEFINE_integer("seed", 12345, "Seed for initialisation and data shuffling.")
+flags.DEFINE_bool("deterministic", False, "Deterministic ops (bit-exact resume; slower).")
+flags.mark_flags_as_required(["input_file", "output_dir"])
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.WARNING)  # progress is printed; hide TF's INFO lines
+  from albert_tf import configs, distribute, trainer  # after absl parsed the flags
+  if bool(F.albert_config_file) == bool(F.preset):
+    raise app.UsageError("give exactly one of --albert_config_file and --preset")
+  try:
+    model = (configs.AlbertConfig.from_json_file(F.albert_config_file) if F.albert_config_file
+             else configs.AlbertConfig.from_preset(F.preset))
+    names = [f for f in trainer.PretrainConfig.__dataclass_fields__ if f != "model"]
+    values = {name: F[name].value for name in names if F[name].value is not None}
+    trainer.run(trainer.PretrainConfig(model=model, **values))
+  except (ValueError, distribute.TPUConnectionError, trainer.NonFiniteLossError) as e:
+    print(f"run_pretraining: error: {e}", file=sys.stderr, flush=True)
+    os._exit(1)  # a timed-out TPU connection thread may still be blocked in C++
+
+
+if __name__ == "__main__":
+  app.run(main)
