@@ -1,0 +1,221 @@
+"""GLUE tasks: registry, TSV readers with header-detected column layouts, paper hyperparameters.
+
+Files are read as plain TSV (split on TAB, no CSV quote handling: STS-B sentences contain
+unbalanced `"`). A file's layout is chosen from its header line:
+
+  task   layouts accepted (text_a, text_b, label columns)
+  CoLA   GLUE: no header, 4 columns (source, label, notes, sentence) | header `x y` | `sentence label`
+  SST-2  GLUE: `sentence label` | `y x` (SentEval train) | `text label`
+  MRPC   GLUE: `Quality #1 ID #2 ID #1 String #2 String`
+  STS-B  GLUE: `index genre filename year old_index source1 source2 sentence1 sentence2 score`
+  QQP    GLUE: `id qid1 qid2 question1 question2 is_duplicate`
+  MNLI   GLUE: `... sentence1 sentence2 ... gold_label` (dev_matched.tsv, dev_mismatched.tsv)
+  QNLI   GLUE: `index question sentence label`
+  RTE    GLUE: `index sentence1 sentence2 label`
+  WNLI   GLUE: `index sentence1 sentence2 label`
+
+Every row must have the header's number of fields and a label of the task; otherwise a
+`GlueDataError` names the file and the 1-based line number.
+
+Hyperparameters (`TASKS[name].hparams`) are the paper's appendix table / `run_glue.sh`
+(albert_spec.md §9): warmup, lr, train steps, batch, max_seq_length 512, classifier dropout
+0.1, ALBERT (encoder) dropout 0.1 for QQP, RTE and WNLI and 0 elsewhere.
+
+Example:
+    >>> get_task("sst2").name, get_task("SST-2").labels
+    ('SST-2', ('0', '1'))
+    >>> get_task("STS-B").hparams.learning_rate
+    2e-05
+"""
+import dataclasses
+import os
+from typing import Optional, Tuple
+
+
+class GlueDataError(ValueError):
+  """A malformed GLUE file (message: `path:line: what is wrong`)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+  """Fine-tuning hyperparameters of one task (the paper's appendix table)."""
+  learning_rate: float
+  batch_size: int
+  train_steps: int
+  warmup_steps: int
+  max_seq_length: int = 512
+  albert_dropout: float = 0.0        # hidden + attention dropout inside the encoder
+  classifier_dropout: float = 0.1    # on the pooled output (official: hard-coded keep 0.9)
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+  """Column names (by header) or indices (headerless) of text_a, text_b, label."""
+  text_a: object
+  text_b: object
+  label: object
+  header: Optional[Tuple[str, ...]] = None   # None: match by column names; () : no header row
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+  name: str
+  labels: Tuple[str, ...]           # () for regression (STS-B)
+  layouts: Tuple[Layout, ...]
+  metrics: Tuple[str, ...]          # first = the metric used to pick the best checkpoint
+  hparams: HParams
+  train_file: str = "train.tsv"
+  eval_files: Tuple[Tuple[str, str], ...] = (("dev", "dev.tsv"),)
+
+  @property
+  def is_regression(self):
+    return not self.labels
+
+  @property
+  def num_labels(self):
+    return 1 if self.is_regression else len(self.labels)
+
+
+def _named(a, b, label):
+  return Layout(a, b, label)
+
+
+TASKS = {
+    "CoLA": Task(
+        "CoLA", ("0", "1"),
+        (Layout(3, None, 1, header=()), _named("x", None, "y"), _named("sentence", None, "label")),
+        ("mcc", "accuracy"), HParams(1e-5, 16, 5336, 320)),
+    "SST-2": Task(
+        "SST-2", ("0", "1"),
+        (_named("sentence", None, "label"), _named("x", None, "y"), _named("text", None, "label")),
+        ("accuracy",), HParams(1e-5, 32, 20935, 1256)),
+    "MRPC": Task(
+        "MRPC", ("0", "1"), (_named("#1 String", "#2 String", "Quality"),),
+        ("accuracy", "f1"), HParams(2e-5, 32, 800, 200)),
+    "STS-B": Task(
+        "STS-B", (), (_named("sentence1", "sentence2", "score"),),
+        ("pearson", "spearman"), HParams(2e-5, 16, 3598, 214)),
+    "QQP": Task(
+        "QQP", ("0", "1"), (_named("question1", "question2", "is_duplicate"),),
+        ("accuracy", "f1"), HParams(5e-5, 128, 14000, 1000, albert_dropout=0.1)),
+    "MNLI": Task(
+        "MNLI", ("contradiction", "entailment", "neutral"),
+        (_named("sentence1", "sentence2", "gold_label"),),
+        ("accuracy",), HParams(3e-5, 128, 10000, 1000),
+        eval_files=(("matched", "dev_matched.tsv"), ("mismatched", "dev_mismatched.tsv"))),
+    "QNLI": Task(
+        "QNLI", ("entailment", "not_entailment"), (_named("question", "sentence", "label"),),
+        ("accuracy",), HParams(1e-5, 32, 33112, 1986)),
+    "RTE": Task(
+        "RTE", ("entailment", "not_entailment"), (_named("sentence1", "sentence2", "label"),),
+        ("accuracy",), HParams(3e-5, 32, 800, 200, albert_dropout=0.1)),
+    "WNLI": Task(
+        "WNLI", ("0", "1"), (_named("sentence1", "sentence2", "label"),),
+        ("accuracy",), HParams(2e-5, 16, 2000, 250, albert_dropout=0.1)),
+}
+
+
+def _key(name):
+  return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
+_ALIASES = {_key(name): name for name in TASKS}
+
+
+def get_task(name):
+  """Task by name, case- and punctuation-insensitive ("sst2" = "SST-2")."""
+  key = _ALIASES.get(_key(name or ""))
+  if key is None:
+    raise ValueError(f"task={name!r} is unknown; known tasks: {', '.join(TASKS)}")
+  return TASKS[key]
+
+
+@dataclasses.dataclass(frozen=True)
+class Example:
+  guid: str
+  text_a: str
+  text_b: Optional[str]
+  label: object            # str for classification, float for regression
+
+
+def _detect_layout(task, header, path):
+  """(layout, column indices (a, b, label), has_header) for a file's first line."""
+  names = tuple(header)
+  for layout in task.layouts:
+    if layout.header == ():
+      continue
+    wanted = [c for c in (layout.text_a, layout.text_b, layout.label) if c is not None]
+    if all(c in names for c in wanted):
+      index = [names.index(c) if c is not None else None
+               for c in (layout.text_a, layout.text_b, layout.label)]
+      return layout, index, True
+  for layout in task.layouts:  # headerless layouts: the first line is already data
+    if layout.header == ():
+      needed = max(c for c in (layout.text_a, layout.text_b, layout.label) if c is not None)
+      if len(names) > needed:
+        return layout, [layout.text_a, layout.text_b, layout.label], False
+  accepted = " | ".join(
+      "no header" if l.header == () else " ".join(str(c) for c in (l.text_a, l.text_b, l.label)
+                                                   if c is not None)
+      for l in task.layouts)
+  raise GlueDataError(f"{path}:1: header {' '.join(names)!r} matches no {task.name} layout "
+                      f"(columns needed: {accepted})")
+
+
+def read_tsv_examples(task, path, split="train"):
+  """Examples of one GLUE TSV file; raises GlueDataError with file:line on a bad row."""
+  with open(path, encoding="utf-8") as f:
+    lines = f.read().split("\n")
+  if lines and lines[-1] == "":
+    lines.pop()
+  if not lines:
+    raise GlueDataError(f"{path}:1: empty file")
+  first = lines[0].rstrip("\r").split("\t")
+  layout, (ia, ib, il), has_header = _detect_layout(task, first, path)
+  width = len(first)
+  examples = []
+  for line_number, line in enumerate(lines, start=1):
+    if has_header and line_number == 1:
+      continue
+    fields = line.rstrip("\r").split("\t")
+    if len(fields) != width:
+      raise GlueDataError(f"{path}:{line_number}: {len(fields)} fields, expected {width} "
+                          f"(tab-separated, as the header/first line)")
+    examples.append(Example(
+        guid=f"{split}-{len(examples)}", text_a=fields[ia],
+        text_b=fields[ib] if ib is not None else None,
+        label=_parse_label(task, fields[il].strip(), path, line_number)))
+  del layout
+  return examples
+
+
+def _parse_label(task, raw, path, line_number):
+  if task.is_regression:
+    try:
+      return float(raw)
+    except ValueError:
+      raise GlueDataError(f"{path}:{line_number}: label {raw!r} is not a number") from None
+  if raw not in task.labels:
+    raise GlueDataError(f"{path}:{line_number}: label {raw!r} is not one of "
+                        f"{', '.join(task.labels)}")
+  return raw
+
+
+def read_split(task, data_dir, split):
+  """Examples of `split` ("train", or an eval split name such as "dev"/"matched")."""
+  if split == "train":
+    filename = task.train_file
+  else:
+    files = dict(task.eval_files)
+    if split not in files:
+      raise ValueError(f"{task.name} has no split {split!r}; splits: train, {', '.join(files)}")
+    filename = files[split]
+  path = os.path.join(data_dir, filename)
+  if not os.path.exists(path):
+    raise FileNotFoundError(f"{task.name}: {path} not found (--data_dir must hold {filename})")
+  return read_tsv_examples(task, path, split)
+
+
+def label_id(task, label):
+  """Integer class of a label (float unchanged for regression)."""
+  return float(label) if task.is_regression else task.labels.index(label)

@@ -1,0 +1,53 @@
+r"""Splits a SQuAD JSON file by paragraph into a train part and a predict part.
+
+COMMAND:
+  python -m albert_tf.finetune.squad_split --input=dev-v1.1-sample.json \
+      --train_output=train.json --predict_output=predict.json --predict_fraction=0.2
+
+Paragraphs are assigned in file order: every k-th paragraph (k = round(1/fraction)) goes to
+the predict part, so both parts cover every article and no context is in both.
+"""
+import json
+
+from absl import app
+from absl import flags
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("input", None, "SQuAD JSON file.")
+flags.DEFINE_string("train_output", None, "Where the train part goes.")
+flags.DEFINE_string("predict_output", None, "Where the predict part goes.")
+flags.DEFINE_float("predict_fraction", 0.2, "Fraction of paragraphs in the predict part.")
+
+
+def split(dataset, predict_fraction):
+  """(train dict, predict dict): every round(1/fraction)-th paragraph is held out."""
+  if not 0 < predict_fraction < 1:
+    raise ValueError(f"predict_fraction={predict_fraction} must be in (0, 1)")
+  every = max(2, round(1 / predict_fraction))
+  parts = ({"version": dataset.get("version"), "data": []},
+           {"version": dataset.get("version"), "data": []})
+  index = 0
+  for article in dataset["data"]:
+    groups = ([], [])
+    for paragraph in article["paragraphs"]:
+      groups[int(index % every == every - 1)].append(paragraph)
+      index += 1
+    for part, paragraphs in zip(parts, groups):
+      if paragraphs:
+        part["data"].append({**article, "paragraphs": paragraphs})
+  return parts
+
+
+def main(argv):
+  del argv
+  with open(FLAGS.input, encoding="utf-8") as f:
+    train, predict = split(json.load(f), FLAGS.predict_fraction)
+  for path, part in ((FLAGS.train_output, train), (FLAGS.predict_output, predict)):
+    with open(path, "w", encoding="utf-8") as f:
+      json.dump(part, f)
+    print(path, sum(len(p["qas"]) for a in part["data"] for p in a["paragraphs"]), "questions")
+
+
+if __name__ == "__main__":
+  flags.mark_flags_as_required(["input", "train_output", "predict_output"])
+  app.run(main)

@@ -1,0 +1,161 @@
+"""The fine-tuning loop shared by run_classifier, run_squad and run_race.
+
+  AdamW (official AdamWeightDecayOptimizer: no bias correction, weight decay 0.01 except
+  LayerNorm/bias, global-norm clip 1.0) with linear warmup then linear decay to 0 over
+  `train_steps` (albert_tf.optimization.create_optimizer, as the official fine-tuning scripts).
+  Every `eval_every` steps (and at the end) `evaluate(model)` returns a metrics dict; the
+  checkpoint with the best `primary_metric` is kept in `<output_dir>/best/` (the maintainer's
+  "best dev checkpoint", user_needs.md A9), the last one in `<output_dir>/last/`, and the
+  history in `<output_dir>/eval_history.jsonl`.
+
+Mixed precision: `mixed_float16` (with dynamic loss scaling) or `mixed_bfloat16`; heads
+compute their logits in float32.
+"""
+import dataclasses
+import json
+import logging
+import os
+import time
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+
+from albert_tf import optimization
+
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+  learning_rate: float
+  batch_size: int
+  train_steps: int
+  warmup_steps: int = 0
+  eval_every: int = 0                 # 0: evaluate only at the end
+  weight_decay_rate: float = 0.01
+  clip_norm: float = 1.0
+  seed: int = 0
+  log_every: int = 50
+  save_checkpoints: bool = True
+
+
+def set_precision(policy):
+  if policy not in PRECISIONS:
+    raise ValueError(f"mixed_precision={policy!r} is unknown; choose one of {', '.join(PRECISIONS)}")
+  tf_keras.mixed_precision.set_global_policy(policy)
+
+
+def make_strategy(name="auto"):
+  from albert_tf import distribute  # pylint: disable=import-outside-toplevel
+  return distribute.make_strategy(name)
+
+
+def train_dataset(features, batch_size, seed):
+  """Shuffled, repeated, fixed-shape batches from a dict of equal-length numpy arrays."""
+  n = len(next(iter(features.values())))
+  if n == 0:
+    raise ValueError("no training examples")
+  ds = tf.data.Dataset.from_tensor_slices(features)
+  ds = ds.shuffle(min(n, 100_000), seed=seed, reshuffle_each_iteration=True).repeat()
+  return ds.batch(batch_size, drop_remainder=True).prefetch(2)
+
+
+def predict(model, features, batch_size, keys=None):
+  """Runs model(training=False) over a dict of numpy arrays; returns a dict of numpy outputs."""
+  ds = tf.data.Dataset.from_tensor_slices(
+      {k: v for k, v in features.items() if keys is None or k in keys}).batch(batch_size)
+  step = tf.function(lambda batch: model(batch, training=False))
+  outputs = []
+  for batch in ds:
+    out = step(batch)
+    outputs.append(tf.nest.map_structure(lambda t: t.numpy(), out))
+  if not outputs:
+    return {}
+  if isinstance(outputs[0], dict):
+    return {k: np.concatenate([o[k] for o in outputs]) for k in outputs[0]}
+  return np.concatenate(outputs)
+
+
+def train_and_evaluate(build_model, loss_fn, features, evaluate, primary_metric, config,
+                       output_dir, strategy=None):
+  """Trains one model; returns {"best": metrics, "best_step", "last": metrics, "history"}.
+
+  build_model() → tf_keras.Model, called inside the strategy scope.
+  loss_fn(outputs, batch) → per-example loss [B].
+  evaluate(model) → dict of floats (contains primary_metric).
+  """
+  strategy = strategy or tf.distribute.get_strategy()
+  os.makedirs(output_dir, exist_ok=True)
+  tf_keras.utils.set_random_seed(config.seed)
+  with strategy.scope():
+    model = build_model()
+    optimizer = optimization.create_optimizer(
+        "adamw", config.learning_rate, config.train_steps, config.warmup_steps,
+        weight_decay_rate=config.weight_decay_rate, clip_norm=config.clip_norm)
+    loss_scaled = tf_keras.mixed_precision.global_policy().name == "mixed_float16"
+    if loss_scaled:
+      optimizer = tf_keras.mixed_precision.LossScaleOptimizer(optimizer)
+  dataset = strategy.experimental_distribute_dataset(
+      train_dataset(features, config.batch_size, config.seed))
+
+  def replica_step(batch):
+    with tf.GradientTape() as tape:
+      outputs = model(batch, training=True)
+      per_example = loss_fn(outputs, batch)
+      loss = tf.nn.compute_average_loss(per_example, global_batch_size=config.batch_size)
+      scaled = optimizer.get_scaled_loss(loss) if loss_scaled else loss
+    grads = tape.gradient(scaled, model.trainable_variables)
+    if loss_scaled:
+      grads = optimizer.get_unscaled_gradients(grads)
+    # Heads that ignore pooled_output (SQuAD) leave the pooler without gradients.
+    optimizer.apply_gradients([(g, v) for g, v in zip(grads, model.trainable_variables)
+                               if g is not None])
+    return loss
+
+  @tf.function
+  def train_step(batch):
+    losses = strategy.run(replica_step, args=(batch,))
+    return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
+
+  checkpoint = tf.train.Checkpoint(model=model)
+  history, best, best_step, last = [], None, None, None
+  eval_steps = set(range(config.eval_every, config.train_steps + 1, config.eval_every)
+                   if config.eval_every else [])
+  eval_steps.add(config.train_steps)
+  history_path = os.path.join(output_dir, "eval_history.jsonl")
+  open(history_path, "w").close()
+  iterator = iter(dataset)
+  losses, start = [], time.time()
+  for step in range(1, config.train_steps + 1):
+    losses.append(float(train_step(next(iterator))))
+    if config.log_every and step % config.log_every == 0:
+      logging.info("step %d loss %.4f (%.2f s/step)", step, np.mean(losses[-config.log_every:]),
+                   (time.time() - start) / step)
+    if step not in eval_steps:
+      continue
+    metrics = dict(evaluate(model))
+    metrics.update(step=step, train_loss=float(np.mean(losses[-max(config.log_every, 1):])))
+    history.append(metrics)
+    with open(history_path, "a") as f:
+      f.write(json.dumps(metrics) + "\n")
+    logging.info("eval at step %d: %s", step, metrics)
+    last = metrics
+    if best is None or metrics[primary_metric] > best[primary_metric]:
+      best, best_step = metrics, step
+      if config.save_checkpoints:
+        checkpoint.write(os.path.join(output_dir, "best", "ckpt"))
+  if config.save_checkpoints:
+    checkpoint.write(os.path.join(output_dir, "last", "ckpt"))
+  return {"best": best, "best_step": best_step, "last": last, "history": history,
+          "train_losses": losses, "model": model}
+
+
+def summarize_seeds(runs, metric_names):
+  """Mean/std/median/best/min over seeds of each metric, for the best and last evals."""
+  from albert_tf.finetune import metrics as metrics_lib  # pylint: disable=import-outside-toplevel
+  out = {}
+  for which in ("best", "last"):
+    out[which] = {name: metrics_lib.summarize([r[which][name] for r in runs])
+                  for name in metric_names}
+  return out
