@@ -63,9 +63,10 @@ class HubEncoder(AutoTrackable):
       self.mlm = mlm
 
   def serving_signature(self):
-    @tf.function(input_signature=[ENCODER_INPUTS])
-    def serve(inputs):
-      out = self.__call__(inputs, training=False)
+    @tf.function(input_signature=[_IDS, _IDS, _IDS])
+    def serve(input_word_ids, input_mask, input_type_ids):
+      out = self.__call__({"input_word_ids": input_word_ids, "input_mask": input_mask,
+                           "input_type_ids": input_type_ids}, training=False)
       return {k: out[k] for k in ("pooled_output", "sequence_output", "default")}
     return serve.get_concrete_function()
 

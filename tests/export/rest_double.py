@@ -1,0 +1,280 @@
+"""TEST DOUBLE of TensorFlow Serving's REST API — not the model server.
+
+tensorflow_model_server cannot be installed on the test machines, so this small
+http.server on 127.0.0.1 implements the documented REST contract
+(serving_and_hub.md C1–C5; tensorflow/serving g3doc/api_rest.md, http_server.cc,
+json_tensor.cc) on top of a real exported SavedModel, to test that our signatures
+answer the requests clients will send. Only what the tests need is implemented:
+
+  GET  /v1/models/{name}[/versions/{v}]            model status (GetModelStatusResponse)
+  GET  /v1/models/{name}[/versions/{v}]/metadata   signature map (GetModelMetadataResponse)
+  POST /v1/models/{name}[/versions/{v}]:predict    row ("instances") or columnar ("inputs")
+
+Semantics followed:
+  - version policy "latest" (the server default): only the highest version is loaded;
+  - predict without signature_name uses serving_default; responses are
+    {"predictions": ...} for row requests (with one output the name is dropped) and
+    {"outputs": ...} for columnar ones (one output: the bare value);
+  - strings may be sent as {"b64": "<standard base64>"}; outputs named *_bytes come back
+    base64-wrapped;
+  - errors are {"error": "<message>"} with the server's status → HTTP mapping:
+    InvalidArgument → 400 (malformed JSON, both or neither of instances/inputs, an empty
+    instances list, missing or mistyped inputs, and an unknown signature_name: the
+    server's REST handler raises InvalidArgument 'Serving signature name: "x" not found
+    in signature def', so it is 400, not 404), NotFound → 404 (unknown model, version not
+    loaded), unsupported routes → 404, anything else → 500.
+Not implemented: classify/regress (answered 501), labels, gRPC, batching, warm-up replay.
+"""
+import base64
+import http.server
+import json
+import os
+import re
+import threading
+
+import numpy as np
+import tensorflow as tf
+from google.protobuf import json_format
+from tensorflow.core.protobuf import saved_model_pb2
+
+_ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+))?"
+                    r"(?:(?P<metadata>/metadata)|:(?P<verb>predict|classify|regress))?$")
+
+
+class ServingError(Exception):
+  def __init__(self, code, message):
+    super().__init__(message)
+    self.code = code
+
+
+def _signature_defs(export_dir):
+  proto = saved_model_pb2.SavedModel()
+  with open(os.path.join(export_dir, "saved_model.pb"), "rb") as f:
+    proto.ParseFromString(f.read())
+  defs = proto.meta_graphs[0].signature_def
+  return {k: v for k, v in defs.items() if not k.startswith("__")}
+
+
+class _Servable:
+  def __init__(self, name, version, export_dir):
+    self.name, self.version = name, version
+    self.model = tf.saved_model.load(export_dir)
+    self.signature_defs = _signature_defs(export_dir)
+
+  def signature(self, name):
+    if name not in self.model.signatures:
+      raise ServingError(400, f'Serving signature name: "{name}" not found in signature def')
+    return self.model.signatures[name]
+
+
+def _decode_value(value, dtype, where):
+  """JSON value (nested lists) → numpy array of `dtype`."""
+  if dtype == tf.string:
+    def conv(v):
+      if isinstance(v, list):
+        return [conv(x) for x in v]
+      if isinstance(v, dict) and set(v) == {"b64"}:
+        try:
+          return base64.b64decode(v["b64"], validate=True)
+        except ValueError:
+          raise ServingError(400, f"{where}: Unable to base64 decode") from None
+      if isinstance(v, str):
+        return v.encode("utf-8")
+      raise ServingError(400, f"{where}: expected a string, got {json.dumps(v)}")
+    return np.array(conv(value), dtype=object)
+  flat = np.array(value, dtype=object).ravel()
+  if dtype.is_integer and not all(isinstance(v, int) and not isinstance(v, bool) for v in flat):
+    raise ServingError(400, f"{where}: expected integers for a {dtype.name} input")
+  if dtype.is_floating and not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                   for v in flat):
+    raise ServingError(400, f"{where}: expected numbers for a {dtype.name} input")
+  try:
+    return np.array(value, dtype=dtype.as_numpy_dtype)
+  except ValueError as e:
+    raise ServingError(400, f"{where}: ragged or malformed array ({e})") from None
+
+
+def _encode_value(name, array):
+  if array.dtype == object:
+    if name.endswith("_bytes"):
+      return np.vectorize(lambda b: {"b64": base64.b64encode(b).decode()},
+                          otypes=[object])(array).tolist()
+    return np.vectorize(lambda b: b.decode("utf-8", "replace"), otypes=[object])(array).tolist()
+  return array.tolist()
+
+
+def _row_inputs(instances, specs):
+  if not isinstance(instances, list) or not instances:
+    raise ServingError(400, "'instances' must be a non-empty JSON array")
+  names = list(specs)
+  named = all(isinstance(x, dict) and set(x) != {"b64"} for x in instances)
+  if len(names) > 1 and not named:
+    raise ServingError(400, "with several inputs, each element of 'instances' must be a "
+                            f"JSON object with the named inputs {names}")
+  columns = {n: [] for n in names}
+  for i, instance in enumerate(instances):
+    if named:
+      missing = [n for n in names if n not in instance]
+      extra = [k for k in instance if k not in specs]
+      if missing or extra:
+        raise ServingError(400, f"Failed to process element: {i} of 'instances' list. JSON "
+                                f"object: missing named inputs {missing}, unknown {extra}")
+      for n in names:
+        columns[n].append(instance[n])
+    else:
+      columns[names[0]].append(instance)
+  return {n: _decode_value(columns[n], specs[n].dtype, f"instances[*].{n}") for n in names}
+
+
+def _columnar_inputs(inputs, specs):
+  names = list(specs)
+  if isinstance(inputs, dict) and set(inputs) != {"b64"}:
+    missing = [n for n in names if n not in inputs]
+    extra = [k for k in inputs if k not in specs]
+    if missing or extra:
+      raise ServingError(400, f"'inputs': missing named inputs {missing}, unknown {extra}")
+    values = inputs
+  elif len(names) == 1:
+    values = {names[0]: inputs}
+  else:
+    raise ServingError(400, f"'inputs' must be a JSON object keyed by the inputs {names}")
+  return {n: _decode_value(values[n], specs[n].dtype, f"inputs.{n}") for n in names}
+
+
+def _check_shapes(arrays, specs):
+  for name, array in arrays.items():
+    shape = specs[name].shape
+    if shape.rank is not None and array.ndim != shape.rank:
+      raise ServingError(400, f"input {name}: expected rank {shape.rank}, got shape "
+                              f"{list(array.shape)}")
+
+
+def predict(servable, body):
+  if not isinstance(body, dict):
+    raise ServingError(400, "request body must be a JSON object")
+  if "instances" in body and "inputs" in body:
+    raise ServingError(400, "Not allowed to have both 'instances' and 'inputs' keys")
+  if "instances" not in body and "inputs" not in body:
+    raise ServingError(400, "Missing 'inputs' or 'instances' key")
+  function = servable.signature(body.get("signature_name", "serving_default"))
+  specs = function.structured_input_signature[1]
+  row = "instances" in body
+  arrays = _row_inputs(body["instances"], specs) if row else _columnar_inputs(body["inputs"], specs)
+  _check_shapes(arrays, specs)
+  try:
+    outputs = function(**{n: tf.constant(a, specs[n].dtype) for n, a in arrays.items()})
+  except (tf.errors.InvalidArgumentError, ValueError, TypeError) as e:
+    raise ServingError(400, str(e).strip().splitlines()[0]) from None
+  outputs = {k: v.numpy() for k, v in outputs.items()}
+  if not row:
+    encoded = {k: _encode_value(k, v) for k, v in outputs.items()}
+    return {"outputs": next(iter(encoded.values())) if len(encoded) == 1 else encoded}
+  batch = {v.shape[0] if v.ndim else None for v in outputs.values()}
+  if len(batch) != 1 or None in batch:
+    raise ServingError(400, "row format needs outputs with one shared batch dimension; "
+                            "use the columnar 'inputs' format")
+  if len(outputs) == 1:
+    name, value = next(iter(outputs.items()))
+    return {"predictions": _encode_value(name, value)}
+  per_name = {k: _encode_value(k, v) for k, v in outputs.items()}
+  size = batch.pop()
+  return {"predictions": [{k: per_name[k][i] for k in per_name} for i in range(size)]}
+
+
+class ModelServerDouble:
+  """Serves model_base_path's latest version as `model_name` on 127.0.0.1:<free port>.
+
+  Use as a context manager: `with ModelServerDouble("albert", base) as url: ...`.
+  """
+
+  def __init__(self, model_name, model_base_path):
+    versions = sorted(int(n) for n in os.listdir(model_base_path) if n.isdigit())
+    if not versions:
+      raise ValueError(f"no integer version directory in {model_base_path}")
+    latest = versions[-1]
+    self.model_name = model_name
+    self.servable = _Servable(model_name, latest, os.path.join(model_base_path, str(latest)))
+    self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+    self._server.daemon_threads = True
+    self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+  @property
+  def url(self):
+    host, port = self._server.server_address[:2]
+    return f"http://{host}:{port}"
+
+  def __enter__(self):
+    self._thread.start()
+    return self.url
+
+  def __exit__(self, *exc):
+    self._server.shutdown()
+    self._server.server_close()
+    self._thread.join(timeout=10)
+
+  # --- routing -------------------------------------------------------------------------
+  def _servable_for(self, match):
+    name, version = match.group("name"), match.group("version")
+    s = self.servable
+    if name != self.model_name:
+      raise ServingError(404, f"Servable not found for request: Latest({name})")
+    if version is not None and int(version) != s.version:
+      raise ServingError(404, f"Servable not found for request: Specific({name}, {version})")
+    return s
+
+  def handle(self, method, path, body):
+    match = _ROUTE.match(path)
+    if not match:
+      raise ServingError(404, f"Malformed request: {method} {path}")
+    if method == "GET":
+      if match.group("verb"):
+        raise ServingError(404, f"Malformed request: GET {path}")
+      s = self._servable_for(match)
+      if match.group("metadata"):
+        defs = {k: json_format.MessageToDict(v, preserving_proto_field_name=True)
+                for k, v in s.signature_defs.items()}
+        return {"model_spec": {"name": s.name, "signature_name": "", "version": str(s.version)},
+                "metadata": {"signature_def": {"signature_def": defs}}}
+      return {"model_version_status": [{"version": str(s.version), "state": "AVAILABLE",
+                                        "status": {"error_code": "OK", "error_message": ""}}]}
+    verb = match.group("verb")
+    if verb is None:
+      raise ServingError(404, f"Malformed request: POST {path}")
+    s = self._servable_for(match)
+    if verb != "predict":
+      raise ServingError(501, f"{verb} is not implemented by this test double")
+    try:
+      request = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+      raise ServingError(400, f"JSON Parse error: {e}") from None
+    return predict(s, request)
+
+  def _handler_class(self):
+    server = self
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+      def _respond(self, method, body=b""):
+        try:
+          code, payload = 200, server.handle(method, self.path, body)
+        except ServingError as e:
+          code, payload = e.code, {"error": str(e)}
+        except Exception as e:  # pylint: disable=broad-except
+          code, payload = 500, {"error": f"{type(e).__name__}: {e}"}
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+      def do_GET(self):  # noqa: N802
+        self._respond("GET")
+
+      def do_POST(self):  # noqa: N802
+        length = int(self.headers.get("Content-Length", 0))
+        self._respond("POST", self.rfile.read(length) if length else b"")
+
+      def log_message(self, *args):
+        pass
+
+    return Handler
