@@ -1,11 +1,10 @@
-"""Converts ALBERT checkpoints between TF1 (Google release), tf-models, HF and ours.
+r"""Converts ALBERT checkpoints between TF1 (Google release), tf-models, HF and ours.
 
 COMMAND (seconds for albert_base on 2 CPU cores):
   python -m albert_tf.convert --from=tf1 --to=hf \
       --input=albert_base/model.ckpt-best --output=albert_base_hf
   python -m albert_tf.convert --from=hf --to=ours --input=albert_base_hf --output=ours_dir
-  python -m albert_tf.convert --from=ours --to=tf_models --input=ours_dir --output=tfm_dir \
-      --preset=albert_base
+  python -m albert_tf.convert --from=ours --to=tf_models --input=ours_dir --output=tfm_dir
 
 Formats: tf1 | tf_models | hf | ours (see albert_tf/checkpoints/converter.py). The
 config is --albert_config_file (official, HF or ours JSON) or --preset, else the
@@ -24,8 +23,9 @@ flags.DEFINE_enum("from", None, FORMATS, "Format of --input.")
 flags.DEFINE_enum("to", None, FORMATS, "Format to write to --output.")
 flags.DEFINE_string("input", None, "Checkpoint to read: a directory, or a prefix "
                     "(tf1/tf_models/ours, path without .index), or an HF weights file.")
-flags.DEFINE_string("output", None, "Where to write: a directory (created), or a "
-                    "checkpoint prefix for tf1/tf_models/ours.")
+flags.DEFINE_string("output", None, "Where to write: a directory (created), or for "
+                    "tf1/tf_models/ours a prefix whose last part contains 'ckpt' "
+                    "(e.g. out/model.ckpt-best).")
 flags.DEFINE_string("albert_config_file", None, "Model config JSON (official "
                     "albert_config.json, HF config.json or ours). Default: beside --input.")
 flags.DEFINE_string("preset", None, "Model preset name instead of --albert_config_file "

@@ -14,6 +14,7 @@ Example (doctest-free; see tests/albert_tf/checkpoints/test_convert_cli.py):
     convert_checkpoint("tf1", "hf", "albert_base/model.ckpt-best", "albert_base_hf")
 """
 import logging
+import os
 
 from albert_tf import configs
 from albert_tf.checkpoints import hf
@@ -89,6 +90,8 @@ def convert_checkpoint(from_format, to_format, input_path, output_path, config=N
   for fmt in (from_format, to_format):
     if fmt not in FORMATS:
       raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+  if not (os.path.exists(input_path) or os.path.exists(f"{input_path}.index")):
+    raise ValueError(f"input {input_path} does not exist")
   if config is None:
     config = config_beside(from_format, input_path)
   if config is None:

@@ -54,9 +54,10 @@ def find_beside(path, names):
 
 
 def output_prefix(path, default_name):
-  """A prefix to write: `path/default_name` when `path` is (or looks like) a directory."""
+  """A prefix to write. `path` is taken as a directory (created; `default_name` inside)
+  unless its last component contains "ckpt" (e.g. `out/model.ckpt-best`): a prefix."""
   path = os.fspath(path)
-  if tf.io.gfile.isdir(path) or path.endswith(("/", os.sep)):
+  if "ckpt" not in os.path.basename(path.rstrip("/" + os.sep)) or tf.io.gfile.isdir(path):
     tf.io.gfile.makedirs(path)
     return os.path.join(path, default_name)
   tf.io.gfile.makedirs(os.path.dirname(path) or ".")

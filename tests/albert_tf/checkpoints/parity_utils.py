@@ -10,11 +10,11 @@ TINY = AlbertConfig.from_preset("albert_tiny").replace(vocab_size=99, max_positi
 TINY_GROUPS = TINY.replace(num_hidden_layers=4, num_hidden_groups=2, inner_group_num=2)
 
 
-def randomize(model, seed=0):
+def randomize(model, seed=0, stddev=0.1):
   """Random values for every variable (LayerNorm gamma around 1), so no weight is trivial."""
   rng = np.random.default_rng(seed)
   for v in model.weights:
-    value = rng.normal(0.0, 0.1, v.shape)
+    value = rng.normal(0.0, stddev, v.shape)
     if "gamma" in v.name:
       value += 1.0
     v.assign(value.astype(np.float32))
