@@ -44,7 +44,7 @@ class MaskedLMHead(tf_keras.layers.Layer):
 
   def build(self, input_shape):
     self.output_bias = self.add_weight("output_bias", [self.config.vocab_size],
-                                       initializer="zeros")
+                                       initializer="zeros", experimental_autocast=False)
     super().build(input_shape)
 
   def call(self, sequence_output, masked_lm_positions):

@@ -32,7 +32,8 @@ class SentenceOrderHead(tf_keras.layers.Layer):
     self.output_weights = self.add_weight(
         "output_weights", [2, self.config.hidden_size],
         initializer=initializers.truncated_normal(self.config))
-    self.output_bias = self.add_weight("output_bias", [2], initializer="zeros")
+    self.output_bias = self.add_weight("output_bias", [2], initializer="zeros",
+                                       experimental_autocast=False)
     super().build(input_shape)
 
   def call(self, pooled_output):
