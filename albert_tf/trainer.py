@@ -196,7 +196,11 @@ class _Steps:
 
 # --- run ----------------------------------------------------------------------------------------
 def run(config):
-  """Pretrains (and/or evaluates) per `config`; returns a dict summary (see module doc)."""
+  """Pretrains (and/or evaluates) per `config`.
+
+  Returns {"output_dir", "model" (the trained AlbertPretrainer), "status" ("done"|"preempted"),
+  "step", "checkpoint", "eval" (when do_eval), "loss_curve"}.
+  """
   _check(config)
   if config.deterministic:
     tf.config.experimental.enable_op_determinism()
@@ -235,7 +239,7 @@ def _run(config):
       optimizer = tf_keras.mixed_precision.LossScaleOptimizer(optimizer)
     optimizer.iterations  # noqa: B018 - creates the step counter under the strategy
   steps = _Steps(strategy, model, optimizer, config)
-  summary = {"output_dir": config.output_dir}
+  summary = {"output_dir": config.output_dir, "model": model}
 
   if config.do_train:
     summary.update(_train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log))
