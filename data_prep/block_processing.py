@@ -49,6 +49,7 @@ class BlockProcessor:
         random_next_sentence=config.random_next_sentence)
     self.encoder = ExampleEncoder(config.max_seq_length, config.max_predictions_per_seq)
     self._masking = None
+    self._positions = list(range(config.max_seq_length))
     self.examples_logged = 0
 
   def __getstate__(self):
@@ -109,8 +110,8 @@ class BlockProcessor:
     opts, cdf, cls_id, sep_id, mask_id = self._masking_setup()
     la, lb = len(pair.a_ids), len(pair.b_ids)
     tokens = [cls_id] + pair.a_ids + [sep_id] + pair.b_ids + [sep_id]
-    cand_positions = list(range(1, la + 1))
-    cand_positions.extend(range(la + 2, la + 2 + lb))
+    every = self._positions
+    cand_positions = every[1:la + 1] + every[la + 2:la + 2 + lb]
     output, positions, labels = masking.create_masked_lm_predictions(
         tokens, cand_positions, pair.a_flags + pair.b_flags, opts, rng, cdf=cdf)
     boundary = b"".join((b"\x01", pair.a_flags, b"\x01", pair.b_flags, b"\x01"))

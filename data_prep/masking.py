@@ -100,25 +100,28 @@ def create_masked_lm_predictions(tokens, cand_positions, cand_flags, opts, rng,
   if bounds is None:
     bounds = word_group_bounds(cand_flags, opts.do_whole_word_mask)
   groups = len(bounds) - 1
+  # Pad so bounds[idx + n] is the end of the (possibly truncated) n-gram at idx.
+  bounds = bounds + [m] * len(cdf)
   order = list(range(groups))
   covered = bytearray(m)
   output = list(tokens)
   picked = []
+  count = 0
   random, mask_id, vocab_size = rng.random, opts.mask_id, opts.vocab_size
   for k in range(groups):
-    if len(picked) >= limit:
+    if count >= limit:
       break
     r = k + int(random() * (groups - k))
     order[k], order[r] = order[r], order[k]
     idx = order[k]
-    n = sample_ngram(cdf, rng)
+    n = bisect_right(cdf, random()) + 1  # = sample_ngram(cdf, rng), inlined (hot loop)
     start = bounds[idx]
-    while n > 0:
-      end = bounds[min(idx + n, groups)]
-      if len(picked) + end - start <= limit:
-        break
+    while n > 0 and count + bounds[idx + n] - start > limit:
       n -= 1
-    if n == 0 or covered.find(1, start, end) != -1:
+    if n == 0:
+      continue
+    end = bounds[idx + n]
+    if covered.find(1, start, end) != -1:
       continue
     for j in range(start, end):
       covered[j] = 1
@@ -128,5 +131,6 @@ def create_masked_lm_predictions(tokens, cand_positions, cand_flags, opts, rng,
       elif random() >= 0.5:
         output[pos] = int(random() * vocab_size)
       picked.append(pos)
+    count += end - start
   picked.sort()
   return output, picked, [tokens[p] for p in picked]

@@ -4,12 +4,9 @@ COMMAND (about 1-2 min on 2 cores for the shipped corpus at 30k pieces):
     python -m data_prep.train_sentencepiece --model_prefix=/tmp/my-30k \
         --input_file=albert_tf/assets/books.txt.gz --vocab_size=30000
 
-Settings as the released 30k-clean model: unigram, <pad>=0 <unk>=1 [CLS]=2
-[SEP]=3 [MASK]=4 (control symbols), no BOS/EOS, user-defined symbols
-( ) " - . – £ € (ids 5-12), character_coverage 0.99995, and input sampling of
-`input_sentence_size` sentences (10M in ALBERT) with shuffling for big corpora.
-Lines go through the same preprocess_text as data preparation (lowercased
-under --do_lower_case), so the model sees what it will encode.
+Settings: see data_prep/sentencepiece_training.py (the released 30k-clean
+model's: unigram, <pad>=0 <unk>=1 [CLS]=2 [SEP]=3 [MASK]=4, no BOS/EOS,
+character_coverage 0.99995, sampled and shuffled input).
 Writes <model_prefix>.model and <model_prefix>.vocab.
 """
 import dataclasses
@@ -18,71 +15,25 @@ import sys
 from absl import app, flags
 
 from albert_tf import resources
-from data_prep import documents
-from data_prep.tokenization import preprocess_text
-
-USER_DEFINED_SYMBOLS = ("(", ")", '"', "-", ".", "\u2013", "\u00a3", "\u20ac")
-CONTROL_SYMBOLS = ("[CLS]", "[SEP]", "[MASK]")
-
-
-@dataclasses.dataclass(frozen=True)
-class SentencePieceConfig:
-  input_file: str
-  model_prefix: str
-  vocab_size: int = 30000
-  input_sentence_size: int = 10_000_000
-  shuffle_input_sentence: bool = True
-  character_coverage: float = 0.99995
-  do_lower_case: bool = True
-  num_threads: int = 2
-  random_seed: int = 12345
-
-
-def _sentences(config):
-  counts = documents.ReadCounts()
-  for path in documents.expand_input_patterns(config.input_file):
-    with documents.open_binary(path) as stream:
-      for doc in documents.iter_documents(stream, path, counts):
-        for line in doc:
-          text = preprocess_text(line, lower=config.do_lower_case)
-          if text:
-            yield text
-
-
-def train(config):
-  """Trains the model; returns the path of the .model file."""
-  import sentencepiece as spm  # pylint: disable=import-outside-toplevel
-  if config.vocab_size <= len(USER_DEFINED_SYMBOLS) + len(CONTROL_SYMBOLS) + 2:
-    raise ValueError(f"--vocab_size={config.vocab_size} is too small (> 13 needed)")
-  spm.set_random_generator_seed(config.random_seed)  # the sampling/shuffle of the input
-  spm.SentencePieceTrainer.Train(
-      sentence_iterator=_sentences(config),
-      model_prefix=config.model_prefix,
-      model_type="unigram",
-      vocab_size=config.vocab_size,
-      pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
-      control_symbols=list(CONTROL_SYMBOLS),  # a list: a comma string would be CSV-parsed
-      user_defined_symbols=list(USER_DEFINED_SYMBOLS),  # (the " would start a quoted field)
-      character_coverage=config.character_coverage,
-      input_sentence_size=config.input_sentence_size,
-      shuffle_input_sentence=config.shuffle_input_sentence,
-      num_threads=config.num_threads,
-      minloglevel=1)
-  return config.model_prefix + ".model"
-
+from data_prep import documents, sentencepiece_training
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("input_file", resources.DEFAULT_CORPUS,
-                    "Training text (paths, globs, comma list, .gz), one sentence per line.")
-flags.DEFINE_string("model_prefix", None, "Output prefix: writes PREFIX.model and PREFIX.vocab.")
-flags.DEFINE_integer("vocab_size", 30000, "Number of pieces (ALBERT: 30000).")
-flags.DEFINE_integer("input_sentence_size", 10_000_000,
-                     "Sample at most this many sentences (ALBERT: 10M); 0 = all.")
-flags.DEFINE_bool("shuffle_input_sentence", True, "Shuffle before sampling.")
-flags.DEFINE_float("character_coverage", 0.99995, "Share of characters the model covers.")
-flags.DEFINE_bool("do_lower_case", True, "Lowercase text first (uncased models).")
-flags.DEFINE_integer("num_threads", 2, "Trainer threads.")
-flags.DEFINE_integer("random_seed", 12345, "Seed of the input sampling.")
+
+
+def define_flags():
+  """Defined on demand (not at import) so this module's flags never clash with
+  create_pretraining_data's when both are imported (tests, doctest collection)."""
+  flags.DEFINE_string("input_file", resources.DEFAULT_CORPUS,
+                      "Training text (paths, globs, comma list, .gz), one sentence per line.")
+  flags.DEFINE_string("model_prefix", None, "Output prefix: writes PREFIX.model and PREFIX.vocab.")
+  flags.DEFINE_integer("vocab_size", 30000, "Number of pieces (ALBERT: 30000).")
+  flags.DEFINE_integer("input_sentence_size", 10_000_000,
+                       "Sample at most this many sentences (ALBERT: 10M); 0 = all.")
+  flags.DEFINE_bool("shuffle_input_sentence", True, "Shuffle before sampling.")
+  flags.DEFINE_float("character_coverage", 0.99995, "Share of characters the model covers.")
+  flags.DEFINE_bool("do_lower_case", True, "Lowercase text first (uncased models).")
+  flags.DEFINE_integer("num_threads", 2, "Trainer threads.")
+  flags.DEFINE_integer("random_seed", 12345, "Seed of the input sampling.")
 
 
 def main(argv):
@@ -90,10 +41,11 @@ def main(argv):
   if not FLAGS.model_prefix:
     print("error: --model_prefix is required (e.g. /tmp/my-30k)", file=sys.stderr)
     return 1
-  config = SentencePieceConfig(**{f.name: FLAGS[f.name].value
-                                  for f in dataclasses.fields(SentencePieceConfig)})
+  fields = dataclasses.fields(sentencepiece_training.SentencePieceConfig)
+  config = sentencepiece_training.SentencePieceConfig(
+      **{f.name: FLAGS[f.name].value for f in fields})
   try:
-    path = train(config)
+    path = sentencepiece_training.train(config)
   except (ValueError, RuntimeError, documents.InputError) as e:
     print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
     return 1
@@ -102,4 +54,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)
