@@ -28,13 +28,19 @@ from absl import flags
 from albert_tf.finetune import common_flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("task", None, "GLUE task: CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI.")
-flags.DEFINE_string("data_dir", None, "Folder with the task's train.tsv and dev TSV files.")
-flags.DEFINE_string("train_file", None, "Train file name inside --data_dir (default train.tsv).")
-flags.DEFINE_float("classifier_dropout", None, "Dropout on the pooled output (default 0.1).")
-flags.DEFINE_integer("max_train_examples", None, "Use only the first N training examples.")
-flags.DEFINE_integer("max_eval_examples", None, "Use only the first N examples of each dev split.")
-common_flags.define_common_flags()
+
+
+def define_flags():
+  """Defines this CLI's flags (called only when run as a script, so the
+  three run_* modules can be imported together)."""
+  flags.DEFINE_string("task", None, "GLUE task: CoLA, SST-2, MRPC, STS-B, QQP, MNLI, QNLI, RTE, WNLI.")
+  flags.DEFINE_string("data_dir", None, "Folder with the task's train.tsv and dev TSV files.")
+  flags.DEFINE_string("train_file", None, "Train file name inside --data_dir (default train.tsv).")
+  flags.DEFINE_float("classifier_dropout", None, "Dropout on the pooled output (default 0.1).")
+  flags.DEFINE_integer("max_train_examples", None, "Use only the first N training examples.")
+  flags.DEFINE_integer("max_eval_examples", None, "Use only the first N examples of each dev split.")
+  common_flags.define_common_flags()
+
 
 
 @dataclasses.dataclass
@@ -119,7 +125,8 @@ def run(config):
         build_model, loss_fn, train_features, evaluate, metric_names[0], train_config,
         os.path.join(config.output_dir, f"seed_{seed}"), strategy)
     runs.append({"seed": seed, "best": result["best"], "best_step": result["best_step"],
-                 "last": result["last"], "first_train_loss": result["train_losses"][0]})
+                 "last": result["last"], "first_train_loss": result["train_losses"][0],
+                 "last_train_loss": float(np.mean(result["train_losses"][-3:]))})
     logging.info("seed %d: best %s at step %s", seed, result["best"], result["best_step"])
   results = {
       "task": task.name, "encoder": description, "primary_metric": metric_names[0],
@@ -156,5 +163,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   flags.mark_flags_as_required(["task", "data_dir", "output_dir"])
   app.run(main)

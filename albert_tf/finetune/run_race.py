@@ -23,12 +23,18 @@ from albert_tf.finetune import common_flags
 from albert_tf.finetune.glue import HParams
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("train_file", None, "RACE file or folder to train on.")
-flags.DEFINE_string("eval_file", None, "RACE file or folder to evaluate on.")
-flags.DEFINE_integer("max_qa_length", 128, "The question+option keeps its last N pieces.")
-flags.DEFINE_integer("max_train_examples", None, "Use only the first N training questions.")
-flags.DEFINE_integer("max_eval_examples", None, "Use only the first N eval questions.")
-common_flags.define_common_flags()
+
+
+def define_flags():
+  """Defines this CLI's flags (called only when run as a script, so the
+  three run_* modules can be imported together)."""
+  flags.DEFINE_string("train_file", None, "RACE file or folder to train on.")
+  flags.DEFINE_string("eval_file", None, "RACE file or folder to evaluate on.")
+  flags.DEFINE_integer("max_qa_length", 128, "The question+option keeps its last N pieces.")
+  flags.DEFINE_integer("max_train_examples", None, "Use only the first N training questions.")
+  flags.DEFINE_integer("max_eval_examples", None, "Use only the first N eval questions.")
+  common_flags.define_common_flags()
+
 
 RACE_HPARAMS = HParams(2e-5, 32, 12000, 1000, max_seq_length=512, albert_dropout=0.1)
 
@@ -90,7 +96,7 @@ def run(config):
                                          os.path.join(config.output_dir, f"seed_{seed}"), strategy)
     runs.append({"seed": seed, "best": result["best"], "best_step": result["best_step"],
                  "last": result["last"], "first_train_loss": result["train_losses"][0],
-                 "last_train_loss": result["train_losses"][-1]})
+                 "last_train_loss": float(np.mean(result["train_losses"][-3:]))})
   results = {"task": "RACE", "hparams": dataclasses.asdict(hp), "seeds": list(config.seeds),
              "num_train_examples": len(train), "num_eval_examples": len(dev),
              "per_seed": runs, "summary": training.summarize_seeds(runs, ["accuracy"])}
@@ -119,5 +125,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   flags.mark_flags_as_required(["train_file", "eval_file", "output_dir"])
   app.run(main)

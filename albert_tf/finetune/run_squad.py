@@ -38,22 +38,28 @@ from albert_tf.finetune import common_flags
 from albert_tf.finetune.glue import HParams
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("version", "1.1", ["1.1", "2.0"], "SQuAD version (head and evaluation).")
-flags.DEFINE_string("train_file", None, "SQuAD JSON to train on (omit to only predict).")
-flags.DEFINE_string("predict_file", None, "SQuAD JSON to predict (and evaluate if it has answers).")
-flags.DEFINE_string("finetuned_checkpoint", None, "Predict-only: a fine-tuned model checkpoint "
-                    "(seed_<s>/best/ckpt of an earlier run).")
-flags.DEFINE_integer("doc_stride", 128, "Stride between document spans, in pieces.")
-flags.DEFINE_integer("max_query_length", 64, "Questions keep their first N pieces.")
-flags.DEFINE_integer("n_best_size", 20, "Size of the n-best lists.")
-flags.DEFINE_integer("max_answer_length", 30, "Longest answer, in pieces.")
-flags.DEFINE_integer("start_n_top", 5, "v2.0 beam: start candidates.")
-flags.DEFINE_integer("end_n_top", 5, "v2.0 beam: end candidates per start.")
-flags.DEFINE_float("null_score_threshold", 0.0, "v2.0: predict no answer when the null score "
-                   "(min cls_logit) exceeds this.")
-flags.DEFINE_integer("max_train_examples", None, "Use only the first N training questions.")
-flags.DEFINE_integer("max_predict_examples", None, "Use only the first N questions to predict.")
-common_flags.define_common_flags()
+
+
+def define_flags():
+  """Defines this CLI's flags (called only when run as a script, so the
+  three run_* modules can be imported together)."""
+  flags.DEFINE_enum("version", "1.1", ["1.1", "2.0"], "SQuAD version (head and evaluation).")
+  flags.DEFINE_string("train_file", None, "SQuAD JSON to train on (omit to only predict).")
+  flags.DEFINE_string("predict_file", None, "SQuAD JSON to predict (and evaluate if it has answers).")
+  flags.DEFINE_string("finetuned_checkpoint", None, "Predict-only: a fine-tuned model checkpoint "
+                      "(seed_<s>/best/ckpt of an earlier run).")
+  flags.DEFINE_integer("doc_stride", 128, "Stride between document spans, in pieces.")
+  flags.DEFINE_integer("max_query_length", 64, "Questions keep their first N pieces.")
+  flags.DEFINE_integer("n_best_size", 20, "Size of the n-best lists.")
+  flags.DEFINE_integer("max_answer_length", 30, "Longest answer, in pieces.")
+  flags.DEFINE_integer("start_n_top", 5, "v2.0 beam: start candidates.")
+  flags.DEFINE_integer("end_n_top", 5, "v2.0 beam: end candidates per start.")
+  flags.DEFINE_float("null_score_threshold", 0.0, "v2.0: predict no answer when the null score "
+                     "(min cls_logit) exceeds this.")
+  flags.DEFINE_integer("max_train_examples", None, "Use only the first N training questions.")
+  flags.DEFINE_integer("max_predict_examples", None, "Use only the first N questions to predict.")
+  common_flags.define_common_flags()
+
 
 SQUAD_HPARAMS = {
     "1.1": HParams(5e-5, 48, 3649, 365, max_seq_length=384),
@@ -203,7 +209,7 @@ def run(config):
                                          primary, train_config, seed_dir[0], strategy)
     runs.append({"seed": seed, "best": result["best"], "best_step": result["best_step"],
                  "last": result["last"], "first_train_loss": result["train_losses"][0],
-                 "last_train_loss": float(np.mean(result["train_losses"][-10:]))})
+                 "last_train_loss": float(np.mean(result["train_losses"][-3:]))})
     if seed == config.seeds[0]:
       for name in ("predictions.json", "nbest_predictions.json", "null_odds.json",
                    "predictions_non_null.json"):
@@ -245,5 +251,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   flags.mark_flags_as_required(["output_dir"])
   app.run(main)

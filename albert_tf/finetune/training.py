@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+import weakref
 
 import numpy as np
 import tensorflow as tf
@@ -61,11 +62,17 @@ def train_dataset(features, batch_size, seed):
   return ds.batch(batch_size, drop_remainder=True).prefetch(2)
 
 
+_PREDICT_FNS = weakref.WeakKeyDictionary()   # model → its traced inference function
+
+
 def predict(model, features, batch_size, keys=None):
   """Runs model(training=False) over a dict of numpy arrays; returns a dict of numpy outputs."""
   ds = tf.data.Dataset.from_tensor_slices(
       {k: v for k, v in features.items() if keys is None or k in keys}).batch(batch_size)
-  step = tf.function(lambda batch: model(batch, training=False))
+  if model not in _PREDICT_FNS:
+    _PREDICT_FNS[model] = tf.function(lambda batch: model(batch, training=False),
+                                      reduce_retracing=True)
+  step = _PREDICT_FNS[model]
   outputs = []
   for batch in ds:
     out = step(batch)
