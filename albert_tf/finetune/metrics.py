@@ -47,7 +47,7 @@ def matthews_corrcoef(labels, predictions):
   denominator = float(tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)
   if denominator == 0:
     return 0.0
-  return (tp * tn - fp * fn) / np.sqrt(denominator)
+  return float((tp * tn - fp * fn) / np.sqrt(denominator))
 
 
 def pearson(x, y):
