@@ -57,6 +57,11 @@ class BlockProcessor:
     state["_masking"] = None
     return state
 
+  def warm_up(self):
+    """Loads the SentencePiece model and tables now (before forking workers)."""
+    self._masking_setup()
+    return self
+
   def _masking_setup(self):
     if self._masking is None:
       cls_id, sep_id, mask_id = self.tokenizer.special_ids

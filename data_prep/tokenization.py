@@ -143,7 +143,10 @@ class SentencePieceTokenizer:
     equal `tokenize` + `is_start_piece` on every piece exactly.
     """
     sp = self.sp
-    normalized = [preprocess_text(line, lower=self.do_lower_case) for line in lines]
+    lower = self.do_lower_case
+    normalized = [(" ".join(line.split()).lower() if lower else " ".join(line.split()))
+                  if line.isascii() else preprocess_text(line, lower=lower)
+                  for line in lines]  # ASCII: NFKD and combining-mark removal are no-ops
     # One thread: parallelism comes from worker processes.
     all_ids = sp.encode(normalized, out_type=int, num_threads=1) if normalized else []
     start_by_id, comma_ids, unk = self._start_by_id, self._comma_ids, sp.unk_id()
