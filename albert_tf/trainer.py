@@ -246,7 +246,7 @@ def _run(config):
   if config.do_eval and summary.get("status") != "preempted":
     if not config.do_train:
       _restore_model_for_eval(config, model)
-    summary["eval"] = evaluate(config, strategy, steps, int(optimizer.iterations), log)
+    summary["eval"] = evaluate(config, strategy, steps, int(optimizer.iterations.numpy()), log)
   if chief:
     summary["loss_curve"] = train_log.plot_curve(
         log.history_path, os.path.join(config.output_dir, "loss_curve.png"))
@@ -353,7 +353,7 @@ def _train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log):
   latest = tf.train.latest_checkpoint(config.output_dir)
   if latest:
     model_ckpt.read(latest).expect_partial()
-  feed = _DataFeed(config, strategy, int(optimizer.iterations))
+  feed = _DataFeed(config, strategy, int(optimizer.iterations.numpy()))
   if feed.checkpointable:
     tracked["iterator"] = feed.iterator
   checkpoint = tf.train.Checkpoint(**tracked)
@@ -367,7 +367,7 @@ def _train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log):
     _load_init_checkpoint(model, config.init_checkpoint)
   if chief:
     _write_configs(config)
-  step = int(optimizer.iterations)
+  step = int(optimizer.iterations.numpy())
   log.truncate_after(step)
   last_saved = step
   total = config.num_train_steps
@@ -386,7 +386,7 @@ def _train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log):
             f"checkpoint: {manager.latest_checkpoint or 'none'} (step {last_saved}). "
             f"Lower --learning_rate (or raise --num_warmup_steps) and restart from it.")
       elapsed = time.time() - start
-      step = int(optimizer.iterations)
+      step = int(optimizer.iterations.numpy())
       values = dict(zip(train_log.TRAIN_METRICS, (sums / tf.cast(done, tf.float32)).numpy()))
       values["learning_rate"] = float(optimization_lr(optimizer)(step - 1))
       values["examples_per_second"] = int(done) * config.train_batch_size / elapsed
