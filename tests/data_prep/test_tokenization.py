@@ -167,3 +167,18 @@ def test_known_differences_from_huggingface(tok, hf_tokenizer):
 def test_special_piece_list_is_official():
   assert "'" not in tokenization._SPECIAL_PIECES
   assert {"<", "=", ">"}.isdisjoint(tokenization._SPECIAL_PIECES)
+
+
+def test_encode_lines_fast_path_equals_tokenize_on_random_text(tok):
+  import hypothesis
+  import hypothesis.strategies as st
+
+  @hypothesis.settings(max_examples=150, deadline=None)
+  @hypothesis.given(st.lists(st.text(max_size=40), min_size=1, max_size=5))
+  def check(lines):
+    lines = [line.replace("\n", " ") for line in lines]
+    for line, (ids, flags) in zip(lines, tok.encode_lines(lines)):
+      pieces = tok.tokenize(line)
+      assert ids == tok.convert_tokens_to_ids(pieces)
+      assert list(flags) == [int(is_start_piece(p)) for p in pieces]
+  check()
