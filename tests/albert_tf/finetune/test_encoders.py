@@ -1,4 +1,6 @@
 """Encoder sources: random init, our checkpoints, Google TF1 checkpoints, TF Hub."""
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -55,3 +57,26 @@ def test_random_init_and_spm_default():
 def test_hub_and_checkpoint_together_is_an_error():
   with pytest.raises(ValueError, match="not both"):
     encoders.build_encoder(encoders.EncoderSpec(hub_encoder="x", init_checkpoint="y"))
+
+
+@pytest.mark.slow   # two SavedModel exports: ~90 s on 2 busy cores
+def test_hub_encoder_and_preprocessor_path(tmp_path):
+  """Export albert_tiny as TF Hub encoder + preprocessor, fine-tune through hub.KerasLayer."""
+  hub_exports = pytest.importorskip("export.hub_exports")
+  from albert_tf.checkpoints import ours
+  from albert_tf.finetune import glue, run_classifier
+  config = AlbertConfig.from_preset("albert_tiny")
+  prefix = ours.save_ours(AlbertPretrainer(config).ensure_built(), str(tmp_path / "ckpt"))
+  enc_dir, pre_dir = str(tmp_path / "encoder"), str(tmp_path / "preprocessor")
+  hub_exports.export_hub("encoder", enc_dir, config=config, init_checkpoint=prefix)
+  hub_exports.export_hub("preprocessor", pre_dir)
+  spec = encoders.EncoderSpec(hub_encoder=enc_dir, hub_preprocessor=pre_dir)
+  assert encoders.find_spm_model(spec).startswith(pre_dir)       # the export's own vocab
+  hp = glue.HParams(learning_rate=1e-3, batch_size=4, train_steps=2, warmup_steps=0,
+                    max_seq_length=16)
+  data = os.path.join(os.path.dirname(__file__), "..", "..", "testdata", "glue_samples", "SST-2")
+  results = run_classifier.run(run_classifier.ClassifierRunConfig(
+      task="SST-2", data_dir=data, output_dir=str(tmp_path / "out"), encoder=spec,
+      hparams=hp, log_every=0, save_checkpoints=False))
+  assert results["encoder"] == f"hub:{enc_dir}"
+  assert 0 <= results["per_seed"][0]["last"]["accuracy"] <= 1
