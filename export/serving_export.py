@@ -36,6 +36,8 @@ def export_serving(model_base_path, config=None, init_checkpoint=None, pretraine
     extra_head: optional fine-tuned head, see export.serving_module.
     model_name: model_spec.name in the warm-up requests.
   """
+  if version is not None:
+    versioning.check_free(model_base_path, version)  # fail before the slow part
   if pretrainer is None:
     if init_checkpoint is None:
       raise ValueError("export_serving needs --init_checkpoint (or an in-memory pretrainer)")

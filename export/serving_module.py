@@ -13,10 +13,12 @@ Signatures (all method tensorflow/serving/predict; B batch, T seq_length, H hidd
 Texts are normalized and tokenized exactly as data_prep does (export.preprocessor) and
 truncated to T = seq_length (pairs round robin); an empty batch returns empty outputs.
 
-Extra head hook (for fine-tuned classifiers, a later issue): `extra_head` is a callable
-`(encoder_outputs: dict, training: bool) → {name: tensor [B,...]}` — e.g. a tf_keras
-layer on `pooled_output`. Its outputs are added to serving_default, text_pair and
-token_ids, and its variables are saved with the model.
+Extra head hook (for fine-tuned classifiers, a later issue): `extra_head` is a built
+tf_keras layer or model (anything with `.variables`) called as
+`extra_head(encoder_outputs_dict, training=False) → {name: tensor [B,...]}`, e.g. a
+dense classifier on `pooled_output`. Its outputs are added to serving_default,
+text_pair and token_ids (names must not clash with the encoder's), and its variables
+are saved with the model.
 """
 import tensorflow as tf
 
@@ -24,6 +26,11 @@ AutoTrackable = tf.__internal__.tracking.AutoTrackable
 _TEXT = tf.TensorSpec([None], tf.string)
 _IDS = tf.TensorSpec([None, None], tf.int32)
 ENCODER_OUTPUTS = ("pooled_output", "sequence_output")
+
+
+class _Untracked:
+  def __init__(self, **kwargs):
+    self.__dict__.update(kwargs)
 
 
 class ServingModule(AutoTrackable):
@@ -42,8 +49,10 @@ class ServingModule(AutoTrackable):
                        f"{pretrainer.config.max_position_embeddings}")
     self.seq_length = seq_length
     self.preprocessor = preprocessor
-    self._pretrainer = pretrainer  # closed over by the functions; variables tracked below
-    self._extra_head = extra_head
+    # Kept out of the object graph (a plain holder is not tracked): saving the Keras
+    # models as Keras objects would trace every layer. The functions close over them
+    # and their variables are tracked through `model_variables`.
+    self._models = _Untracked(pretrainer=pretrainer, extra_head=extra_head)
     variables = list(pretrainer.variables)
     if extra_head is not None:
       variables += list(getattr(extra_head, "variables", []))
@@ -51,10 +60,10 @@ class ServingModule(AutoTrackable):
 
   # --- computation ---------------------------------------------------------------------
   def encode(self, inputs):
-    outputs = self._pretrainer.encoder(inputs, training=False)
+    outputs = self._models.pretrainer.encoder(inputs, training=False)
     result = {k: outputs[k] for k in ENCODER_OUTPUTS}
-    if self._extra_head is not None:
-      extra = self._extra_head(outputs, training=False)
+    if self._models.extra_head is not None:
+      extra = self._models.extra_head(outputs, training=False)
       clash = set(extra) & set(result)
       if clash:
         raise ValueError(f"extra_head outputs clash with encoder outputs: {sorted(clash)}")
@@ -65,8 +74,8 @@ class ServingModule(AutoTrackable):
     return self.preprocessor.pack_text(texts, self.seq_length)
 
   def sop(self, text_a, text_b):
-    outputs = self._pretrainer.encoder(self.pack([text_a, text_b]), training=False)
-    logits = self._pretrainer.sentence_order(outputs["pooled_output"])
+    outputs = self._models.pretrainer.encoder(self.pack([text_a, text_b]), training=False)
+    logits = self._models.pretrainer.sentence_order(outputs["pooled_output"])
     return {"sop_logits": logits, "sop_log_probs": tf.nn.log_softmax(logits, axis=-1)}
 
   # --- signatures ----------------------------------------------------------------------

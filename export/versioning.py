@@ -31,6 +31,17 @@ def next_version(model_base_path):
   return versions[-1] + 1 if versions else 1
 
 
+def check_free(model_base_path, version):
+  """Raises FileExistsError (or ValueError for a bad number) unless `version` is free."""
+  if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+    raise ValueError(f"version must be a non-negative integer, got {version!r}")
+  final_dir = os.path.join(model_base_path, str(version))
+  if tf.io.gfile.exists(final_dir):
+    raise FileExistsError(f"{final_dir} already exists; versions are never overwritten "
+                          f"(next free version: {next_version(model_base_path)})")
+  return final_dir
+
+
 def write_version(model_base_path, write_fn, version=None):
   """Calls write_fn(tmp_dir), then renames tmp_dir to model_base_path/<version>.
 
@@ -40,12 +51,7 @@ def write_version(model_base_path, write_fn, version=None):
   """
   if version is None:
     version = next_version(model_base_path)
-  if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-    raise ValueError(f"version must be a non-negative integer, got {version!r}")
-  final_dir = os.path.join(model_base_path, str(version))
-  if tf.io.gfile.exists(final_dir):
-    raise FileExistsError(f"{final_dir} already exists; versions are never overwritten "
-                          f"(next free version: {next_version(model_base_path)})")
+  final_dir = check_free(model_base_path, version)
   tf.io.gfile.makedirs(model_base_path)
   tmp_dir = os.path.join(model_base_path, f".tmp-{version}-{uuid.uuid4().hex[:8]}")
   try:

@@ -3,6 +3,7 @@
 All models are albert_tiny with random weights saved as our own checkpoint format;
 dropout is set to 0.1 so the tests can see that it follows `training`.
 """
+import functools
 import os
 
 import pytest
@@ -57,12 +58,17 @@ def serving_base(tmp_path_factory, tiny_checkpoint, tiny_dropout_config):
   return base, path
 
 
+@functools.lru_cache(maxsize=1)
+def _preprocessor():
+  from albert_tf import resources
+  from export.preprocessor import AlbertPreprocessor
+  return AlbertPreprocessor(resources.DEFAULT_SPM_MODEL)
+
+
 def in_memory_encode(pretrainer, texts_a, texts_b=None, seq_length=SERVING_SEQ_LENGTH):
   """Reference outputs computed eagerly from the in-memory model (no SavedModel)."""
   import tensorflow as tf
-  from albert_tf import resources
-  from export.preprocessor import AlbertPreprocessor
-  pre = AlbertPreprocessor(resources.DEFAULT_SPM_MODEL)
+  pre = _preprocessor()
   texts = [tf.constant(texts_a)] + ([tf.constant(texts_b)] if texts_b is not None else [])
   inputs = pre.pack_text(texts, seq_length)
   out = pretrainer.encoder(inputs, training=False)
