@@ -10,7 +10,7 @@ steps on each system in turn (rotating the order), so slow drifts of a shared ma
 system alike. Reported: median step time → sequences/s, achieved GFLOP/s (bench/flops.py, every
 layer application counted, MLM head on the masked positions only), fraction of the measured
 matmul ceiling (bench/matmul_ceiling.py), ours ÷ peer ratios, and each worker's peak RSS.
-Systems: ours, ours+xla, tfm, tfm+xla, kerashub, kerashub+xla, hf, hf+compile; peers whose
+Systems: ours, ours+xla, tfm, tfm+xla, tfm@onednn (the peer with our oneDNN setting), kerashub, kerashub+xla, hf, hf+compile; peers whose
 package is missing are skipped with a note (HF needs the test extras: torch, transformers).
 """
 import argparse
@@ -26,14 +26,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-ALL_SYSTEMS = ["ours", "ours+xla", "tfm", "tfm+xla", "kerashub", "kerashub+xla", "hf",
-               "hf+compile"]
+ALL_SYSTEMS = ["ours", "ours+xla", "tfm", "tfm+xla", "tfm@onednn", "kerashub", "kerashub+xla",
+               "hf", "hf+compile"]
 PACKAGE_OF = {"ours": "tf_keras", "tfm": "official", "kerashub": "keras_hub", "hf": "torch"}
 
 
-def worker_env(system):
+def worker_env(name):
+  """Each system runs as its users get it: ours with our entry points' settings
+  (albert_tf/runtime.py: oneDNN on), peers with TensorFlow's defaults; a "@onednn" suffix
+  gives a peer our setting too, to show what is setting and what is model code."""
+  system = name.partition("+")[0].partition("@")[0]
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1",
              OMP_WAIT_POLICY="PASSIVE")  # idle torch threads must not spin on the shared cores
+  env.pop("TF_ENABLE_ONEDNN_OPTS", None)
+  if system == "ours" or name.endswith("@onednn"):
+    env["TF_ENABLE_ONEDNN_OPTS"] = "1"
   if system == "kerashub":
     env.pop("TF_USE_LEGACY_KERAS", None)  # keras-hub is Keras 3
   else:
@@ -43,14 +50,14 @@ def worker_env(system):
 
 class Worker:
   def __init__(self, name, preset, seq, batch, predictions, precision):
-    system, _, compiler = name.partition("+")
+    system, _, compiler = name.partition("@")[0].partition("+")
     self.name = name
     cmd = [sys.executable, os.path.join(HERE, "train_worker.py"), f"--system={system}",
            f"--preset={preset}", f"--seq={seq}", f"--batch={batch}",
            f"--predictions={predictions}", f"--precision={precision}",
            f"--compiler={compiler or 'none'}"]
     self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, env=worker_env(system))
+                                 stderr=subprocess.PIPE, text=True, env=worker_env(name))
     self.times, self.info = [], {}
 
   def wait_ready(self):
@@ -73,18 +80,20 @@ class Worker:
 
 
 def available(name):
-  return importlib.util.find_spec(PACKAGE_OF[name.partition("+")[0]]) is not None
+  return importlib.util.find_spec(
+      PACKAGE_OF[name.partition("@")[0].partition("+")[0]]) is not None
 
 
 def ceilings():
   out = {}
-  for framework in ("tf", "torch"):
+  for framework, env_name in (("tf", "ours"), ("tf", "tfm"), ("torch", "hf")):
     if framework == "torch" and not importlib.util.find_spec("torch"):
       continue
     res = subprocess.run([sys.executable, os.path.join(HERE, "matmul_ceiling.py"),
                           f"--framework={framework}"], capture_output=True, text=True,
-                         env=worker_env("ours"), check=True)
-    out.update(json.loads(res.stdout.strip().splitlines()[-1]))
+                         env=worker_env(env_name), check=True)
+    suffix = "_onednn" if env_name == "ours" else ""
+    out.update({k + suffix: v for k, v in json.loads(res.stdout.strip().splitlines()[-1]).items()})
   return out
 
 

@@ -6,7 +6,8 @@ import pytest
 
 MODULES = [
     "albert_tf.configs", "albert_tf.features", "albert_tf.resources", "albert_tf.losses",
-    "albert_tf.encoder", "albert_tf.pretrainer", "albert_tf.param_table",
+    "albert_tf.encoder", "albert_tf.pretrainer", "albert_tf.param_table", "albert_tf.runtime",
+    "bench.flops",
     "albert_tf.layers.activations", "albert_tf.layers.factorized_embedding",
     "albert_tf.layers.self_attention", "albert_tf.layers.feed_forward",
     "albert_tf.layers.transformer_block", "albert_tf.layers.shared_encoder_stack",
