@@ -10,8 +10,9 @@ steps on each system in turn (rotating the order), so slow drifts of a shared ma
 system alike. Reported: median step time → sequences/s, achieved GFLOP/s (bench/flops.py, every
 layer application counted, MLM head on the masked positions only), fraction of the measured
 matmul ceiling (bench/matmul_ceiling.py), ours ÷ peer ratios, and each worker's peak RSS.
-Systems: ours, ours+xla, tfm, tfm+xla, tfm@onednn (the peer with our oneDNN setting), kerashub, kerashub+xla, hf, hf+compile; peers whose
-package is missing are skipped with a note (HF needs the test extras: torch, transformers).
+Systems: ours, ours+xla, tfm, tfm+xla, tfm@onednn (the peer with our oneDNN setting),
+kerashub, kerashub+xla, hf, hf+compile; peers whose package is missing are skipped with a
+note (HF needs the test extras: torch, transformers).
 """
 import argparse
 import importlib.util
