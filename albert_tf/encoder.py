@@ -25,16 +25,22 @@ from albert_tf.layers.shared_encoder_stack import SharedEncoderStack
 
 
 class AlbertEncoder(tf_keras.Model):
-  """The ALBERT encoder (no pretraining heads). See the module docstring for shapes."""
+  """The ALBERT encoder (no pretraining heads). See the module docstring for shapes.
 
-  def __init__(self, config, **kwargs):
+  Args:
+    config: an AlbertConfig (or its dict).
+    recompute: recompute each block's activations in the backward pass (less memory for
+      long sequences / big models, ~1 extra forward of compute); training only.
+  """
+
+  def __init__(self, config, recompute=False, **kwargs):
     super().__init__(name=kwargs.pop("name", "albert_encoder"), **kwargs)
     if isinstance(config, dict):
       config = configs.AlbertConfig.from_dict(config)
     self.config = config
     # === Layers ===
     self.embeddings = FactorizedEmbedding(config)
-    self.transformer = SharedEncoderStack(config)
+    self.transformer = SharedEncoderStack(config, recompute=recompute)
     self.pooler = Pooler(config)
 
   def call(self, inputs, training=None):
@@ -60,7 +66,8 @@ class AlbertEncoder(tf_keras.Model):
     return self.embeddings.word_embeddings
 
   def get_config(self):
-    return {"config": self.config.to_dict(), "name": self.name}
+    return {"config": self.config.to_dict(), "name": self.name,
+            "recompute": self.transformer.recompute}
 
   @classmethod
   def from_config(cls, config, custom_objects=None):

@@ -25,13 +25,13 @@ from albert_tf.layers.sentence_order_head import SentenceOrderHead
 class AlbertPretrainer(tf_keras.Model):
   """ALBERT with its two pretraining heads (MLM tied to the word table, SOP)."""
 
-  def __init__(self, config, **kwargs):
+  def __init__(self, config, recompute=False, **kwargs):
     super().__init__(name=kwargs.pop("name", "albert_pretrainer"), **kwargs)
     if isinstance(config, dict):
       config = configs.AlbertConfig.from_dict(config)
     self.config = config
     # === Layers ===
-    self.encoder = AlbertEncoder(config)
+    self.encoder = AlbertEncoder(config, recompute=recompute)
     self.masked_lm = MaskedLMHead(config, embedding_table=self.encoder.get_embedding_table)
     self.sentence_order = SentenceOrderHead(config)
 
@@ -53,7 +53,8 @@ class AlbertPretrainer(tf_keras.Model):
     return self
 
   def get_config(self):
-    return {"config": self.config.to_dict(), "name": self.name}
+    return {"config": self.config.to_dict(), "name": self.name,
+            "recompute": self.encoder.transformer.recompute}
 
   @classmethod
   def from_config(cls, config, custom_objects=None):

@@ -51,7 +51,7 @@ def build_ours(config, batch, args):
   from albert_tf.pretrainer import AlbertPretrainer
   if args.precision == "bf16":
     tf_keras.mixed_precision.set_global_policy("mixed_bfloat16")
-  model = AlbertPretrainer(config)
+  model = AlbertPretrainer(config, recompute=args.recompute)
   opt = optimization.create_optimizer("adamw", learning_rate=1e-4, num_train_steps=10**6,
                                       num_warmup_steps=0)
   data = {k: tf.constant(v) for k, v in batch.items()}
@@ -169,6 +169,7 @@ def main():
   parser.add_argument("--predictions", type=int, default=20)
   parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
   parser.add_argument("--compiler", choices=["none", "xla", "compile"], default="none")
+  parser.add_argument("--recompute", action="store_true", help="ours: recompute activations")
   args = parser.parse_args()
   from albert_tf.configs import AlbertConfig
   config = AlbertConfig.from_preset(args.preset)

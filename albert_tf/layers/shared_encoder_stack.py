@@ -16,6 +16,10 @@ scope "group_{g}/inner_group_{i}" and index 1 for shared sublayers (TF1's
 (`attention_{l+1}`, the naming the official `--init_from_group0` remap expects), except
 mode "none", which is exactly a TF1 model with num_hidden_groups = L.
 
+`recompute=True` keeps only each block's input for the backward pass and recomputes the
+block's activations there (tf.recompute_grad): activation memory falls from O(L·T·(H+F+N·T))
+to O(L·T·H), for about one extra forward pass of compute. Gradients are unchanged.
+
 Example:
     >>> import tensorflow as tf
     >>> from albert_tf.configs import AlbertConfig
@@ -24,6 +28,7 @@ Example:
     >>> len(outs), len(stack.attention_sublayers)
     (2, 1)
 """
+import tensorflow as tf
 import tf_keras
 
 from albert_tf import configs
@@ -35,11 +40,12 @@ from albert_tf.layers.transformer_block import TransformerBlock
 class SharedEncoderStack(tf_keras.layers.Layer):
   """Applies L × inner_group_num post-LN blocks with the configured parameter sharing."""
 
-  def __init__(self, config, **kwargs):
+  def __init__(self, config, recompute=False, **kwargs):
     super().__init__(name=kwargs.pop("name", "transformer"), **kwargs)
     if isinstance(config, dict):
       config = configs.AlbertConfig.from_dict(config)
     self.config = config
+    self.recompute = recompute
     share = config.share_parameters
     attention, ffn = {}, {}
     self.blocks = []
@@ -63,12 +69,18 @@ class SharedEncoderStack(tf_keras.layers.Layer):
     """x: [B,T,H] → list of L × inner_group_num tensors [B,T,H]."""
     outputs = []
     for block in self.blocks:
-      x = block(x, attention_mask, training=training)
+      if self.recompute and training:
+        if not block.built:  # variables must exist before recompute_grad traces the block
+          block(x, attention_mask, training=training)
+        x = tf.recompute_grad(
+            lambda h, m, block=block: block(h, m, training=training))(x, attention_mask)
+      else:
+        x = block(x, attention_mask, training=training)
       outputs.append(x)
     return outputs
 
   def get_config(self):
-    return {**super().get_config(), "config": self.config.to_dict()}
+    return {**super().get_config(), "config": self.config.to_dict(), "recompute": self.recompute}
 
 
 def _name(kind, key):
