@@ -96,8 +96,11 @@ def import_tensorflow_hub():
   return tensorflow_hub
 
 
-def build_encoder(spec):
-  """(encoder layer, description string). Call inside the strategy scope."""
+def build_encoder(spec, max_seq_length=None):
+  """(encoder layer, description string). Call inside the strategy scope.
+
+  With max_seq_length, a config-built encoder is checked to have that many positions.
+  """
   if spec.hub_encoder:
     if spec.init_checkpoint or spec.albert_config_file:
       raise ValueError("give --hub_encoder or --albert_config_file/--init_checkpoint, not both")
@@ -111,6 +114,9 @@ def build_encoder(spec):
         f"hub:{spec.hub_encoder}")
   from albert_tf.encoder import AlbertEncoder  # pylint: disable=import-outside-toplevel
   config = resolve_config(spec)
+  if max_seq_length and max_seq_length > config.max_position_embeddings:
+    raise ValueError(f"--max_seq_length={max_seq_length} exceeds the encoder's "
+                     f"max_position_embeddings={config.max_position_embeddings}")
   if not spec.init_checkpoint:
     return AlbertEncoder(config).ensure_built(), "random-init"
   return load_encoder(config, spec.init_checkpoint, spec.init_checkpoint_format), (

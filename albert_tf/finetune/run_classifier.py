@@ -66,7 +66,8 @@ def run(config):
   # Heavy imports here so `--helpfull` stays fast.
   import numpy as np  # pylint: disable=import-outside-toplevel
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from albert_tf.finetune import classifier_data, encoders, glue, heads, metrics, training  # pylint: disable=import-outside-toplevel,multiple-imports
+  # pylint: disable=import-outside-toplevel
+  from albert_tf.finetune import classifier_data, encoders, glue, heads, metrics, training
 
   task = glue.get_task(config.task)
   hp = config.hparams
@@ -114,7 +115,7 @@ def run(config):
   for seed in config.seeds:
     def build_model():
       nonlocal description
-      encoder, description = encoders.build_encoder(config.encoder)
+      encoder, description = encoders.build_encoder(config.encoder, hp.max_seq_length)
       return heads.ClassifierModel(encoder, task.num_labels, hp.classifier_dropout)
 
     train_config = training.TrainConfig(

@@ -61,7 +61,8 @@ def run(config):
   """Fine-tunes one model per seed; writes and returns the results dict."""
   import numpy as np  # pylint: disable=import-outside-toplevel
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from albert_tf.finetune import encoders, heads, metrics, race_data, training  # pylint: disable=import-outside-toplevel,multiple-imports
+  # pylint: disable=import-outside-toplevel
+  from albert_tf.finetune import encoders, heads, metrics, race_data, training
 
   hp = config.hparams
   tokenizer = encoders.make_tokenizer(config.encoder)
@@ -81,7 +82,7 @@ def run(config):
     return tf.nn.sparse_softmax_cross_entropy_with_logits(batch["label"], logits)
 
   def build_model():
-    encoder, _ = encoders.build_encoder(config.encoder)
+    encoder, _ = encoders.build_encoder(config.encoder, hp.max_seq_length)
     return heads.MultipleChoiceModel(encoder, race_data.NUM_CHOICES, hp.classifier_dropout)
 
   strategy = training.make_strategy(config.strategy)

@@ -5,7 +5,7 @@ COMMAND (pipeline check on the shared dev sample, random-init albert_tiny, CPU, 
       --train_output=/tmp/squad/train.json --predict_output=/tmp/squad/predict.json
   python -m albert_tf.finetune.run_squad --version=1.1 --preset=albert_tiny \
       --train_file=/tmp/squad/train.json --predict_file=/tmp/squad/predict.json \
-      --max_seq_length=192 --doc_stride=64 --batch_size=16 --train_steps=300 \
+      --max_seq_length=128 --doc_stride=64 --batch_size=16 --train_steps=300 \
       --warmup_steps=30 --learning_rate=1e-3 --output_dir=/tmp/squad/out
 COMMAND (paper setting, v2.0, from a released checkpoint):
   python -m albert_tf.finetune.run_squad --version=2.0 --train_file=train-v2.0.json \
@@ -118,9 +118,11 @@ def _limit(dataset, max_questions):
 
 def run(config):
   """Trains (if train_file) and predicts/evaluates; returns the results dict."""
-  import numpy as np  # pylint: disable=import-outside-toplevel,unused-import
+  import numpy as np  # pylint: disable=import-outside-toplevel
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  from albert_tf.finetune import encoders, heads, squad_data, squad_decode, squad_metrics, training  # pylint: disable=import-outside-toplevel,multiple-imports
+  # pylint: disable=import-outside-toplevel
+  from albert_tf.finetune import encoders, heads, squad_data, squad_decode, squad_metrics
+  from albert_tf.finetune import training
 
   hp, v2 = config.hparams, config.version == "2.0"
   tokenizer = encoders.make_tokenizer(config.encoder)
@@ -144,7 +146,7 @@ def run(config):
     predict_features, metas, contexts = squad_data.convert_examples_to_features(
         predict_examples, tokenizer, is_training=False, stats=stats, **kwargs)
     stats["predict_examples"], stats["predict_features"] = len(predict_examples), len(metas)
-    has_answers = any(qa.get("answers") for qa in squad_metrics._questions(predict_json))  # pylint: disable=protected-access
+    has_answers = any(qa.get("answers") for qa in squad_metrics.questions(predict_json))
   logging.info("SQuAD %s: %s", config.version, dict(stats))
   if not config.train_file and not config.predict_file:
     raise ValueError("give --train_file and/or --predict_file")
@@ -178,7 +180,7 @@ def run(config):
     return result
 
   def build_model():
-    encoder, _ = encoders.build_encoder(config.encoder)
+    encoder, _ = encoders.build_encoder(config.encoder, hp.max_seq_length)
     if not v2:
       return heads.SquadV1Model(encoder)
     hidden = encoder.config.hidden_size if hasattr(encoder, "config") else None

@@ -67,7 +67,7 @@ def f1_score_v2(prediction, ground_truth):
   return _token_f1(pred_tokens, gold_tokens)
 
 
-def _questions(dataset):
+def questions(dataset):
   """Yields every qa dict of a SQuAD `data` list (or a full {"data": ...} dict)."""
   if isinstance(dataset, dict):
     dataset = dataset["data"]
@@ -80,7 +80,7 @@ def evaluate_v1(dataset, predictions):
   """Official v1.1 scores: {"exact_match", "f1", "total", "missing"} (×100)."""
   exact = f1 = 0.0
   total = missing = 0
-  for qa in _questions(dataset):
+  for qa in questions(dataset):
     total += 1
     if qa["id"] not in predictions:
       missing += 1  # the official script prints "Unanswered question ... will receive score 0"
@@ -95,7 +95,7 @@ def evaluate_v1(dataset, predictions):
 
 def _raw_scores_v2(dataset, predictions):
   exact, f1, has_answer, missing = {}, {}, {}, 0
-  for qa in _questions(dataset):
+  for qa in questions(dataset):
     qid = qa["id"]
     golds = [a["text"] for a in qa["answers"] if normalize_answer(a["text"])]
     has_answer[qid] = bool(golds)

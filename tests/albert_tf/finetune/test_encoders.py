@@ -80,3 +80,8 @@ def test_hub_encoder_and_preprocessor_path(tmp_path):
       hparams=hp, log_every=0, save_checkpoints=False))
   assert results["encoder"] == f"hub:{enc_dir}"
   assert 0 <= results["per_seed"][0]["last"]["accuracy"] <= 1
+
+
+def test_too_long_sequences_are_refused():
+  with pytest.raises(ValueError, match="max_seq_length=192 exceeds .* max_position_embeddings=128"):
+    encoders.build_encoder(encoders.EncoderSpec(preset="albert_tiny"), max_seq_length=192)
