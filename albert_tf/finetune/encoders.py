@@ -17,11 +17,8 @@ training=...) and returns a dict with sequence_output and pooled_output.
 """
 import dataclasses
 import glob
-import importlib.util
 import logging
 import os
-import sys
-import types
 
 import tensorflow as tf
 
@@ -80,22 +77,6 @@ def resolve_config(spec):
   return config
 
 
-def import_tensorflow_hub():
-  """`import tensorflow_hub`, also where setuptools ≥ 81 no longer ships pkg_resources.
-
-  tensorflow-hub 0.16.1 imports `pkg_resources.parse_version` at import time and nothing
-  else from it; when pkg_resources is absent we register packaging's `parse` under that
-  name (the same version comparison) before importing.
-  """
-  if importlib.util.find_spec("pkg_resources") is None and "pkg_resources" not in sys.modules:
-    from packaging.version import parse  # pylint: disable=import-outside-toplevel
-    shim = types.ModuleType("pkg_resources")
-    shim.parse_version = parse
-    sys.modules["pkg_resources"] = shim
-  import tensorflow_hub  # pylint: disable=import-outside-toplevel
-  return tensorflow_hub
-
-
 def build_encoder(spec, max_seq_length=None):
   """(encoder layer, description string). Call inside the strategy scope.
 
@@ -105,7 +86,7 @@ def build_encoder(spec, max_seq_length=None):
     if spec.init_checkpoint or spec.albert_config_file:
       raise ValueError("give --hub_encoder or --albert_config_file/--init_checkpoint, not both")
     try:
-      hub = import_tensorflow_hub()
+      import tensorflow_hub as hub  # pylint: disable=import-outside-toplevel
     except ImportError as e:
       raise ImportError(f"--hub_encoder needs tensorflow_hub importable ({e})") from e
     if spec.albert_dropout:
