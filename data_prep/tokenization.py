@@ -15,6 +15,7 @@ Example:
     ['▁hello', '▁world', '!', '▁this', '▁is', '▁albert', '.']
 """
 import unicodedata
+from itertools import chain
 
 SPIECE_UNDERLINE = "\u2581"
 # Official `_is_start_piece_sp` list: ASCII punctuation without ' < = > (sic).
@@ -91,8 +92,10 @@ class SentencePieceTokenizer:
     pieces = [sp.IdToPiece(i) for i in range(size)]
     # Per-id tables, built once: word-start flag and "needs the comma rule".
     self._start_by_id = bytes(1 if is_start_piece(p) else 0 for p in pieces)
-    self._comma_ids = frozenset(i for i, p in enumerate(pieces)
-                                if _needs_digit_comma_split(p))
+    # Ids whose line must take the piece path: <unk> (the official rule looks at
+    # the unknown piece's text) and pieces the digit-comma rule splits.
+    self._redo_ids = frozenset([sp.unk_id()] + [i for i, p in enumerate(pieces)
+                                                 if _needs_digit_comma_split(p)])
     self._sp = sp
 
   @property
@@ -149,14 +152,16 @@ class SentencePieceTokenizer:
                   for line in lines]  # ASCII: NFKD and combining-mark removal are no-ops
     # One thread: parallelism comes from worker processes.
     all_ids = sp.encode(normalized, out_type=int, num_threads=1) if normalized else []
-    start_by_id, comma_ids, unk = self._start_by_id, self._comma_ids, sp.unk_id()
-    out = []
+    flat_flags = bytes(map(self._start_by_id.__getitem__, chain.from_iterable(all_ids)))
+    redo = self._redo_ids
+    out, offset = [], 0
     for text, ids in zip(normalized, all_ids):
-      if unk in ids or (comma_ids and not comma_ids.isdisjoint(ids)):
-        pieces = self.encode_pieces(text)
-        ids = [sp.PieceToId(p) for p in pieces]
-        flags = bytes(1 if is_start_piece(p) else 0 for p in pieces)
+      end = offset + len(ids)
+      if redo.isdisjoint(ids):
+        out.append((ids, flat_flags[offset:end]))
       else:
-        flags = bytes(map(start_by_id.__getitem__, ids))
-      out.append((ids, flags))
+        pieces = self.encode_pieces(text)
+        out.append(([sp.PieceToId(p) for p in pieces],
+                    bytes(1 if is_start_piece(p) else 0 for p in pieces)))
+      offset = end
     return out
