@@ -1,6 +1,5 @@
 """Fixtures for data_prep tests: small real corpora cut from the shipped books."""
 import gzip
-import itertools
 
 import pytest
 
@@ -49,8 +48,3 @@ def two_file_corpus(tmp_path, book_docs):
   b = write_corpus(tmp_path / "b.txt.gz", book_docs[12:], compress=True)
   return f"{a},{b}"
 
-
-def batched(iterable, n):
-  it = iter(iterable)
-  while chunk := list(itertools.islice(it, n)):
-    yield chunk

@@ -1,5 +1,4 @@
 """The local driver: reproducible bytes, sharding, resume, stats.json, bad input."""
-import dataclasses
 import json
 import os
 
