@@ -145,3 +145,33 @@ def distributed_dataset(strategy, input_file, max_seq_length, max_predictions_pe
                         is_training, input_context=ctx, seed=seed)
 
   return strategy.distribute_datasets_from_function(dataset_fn)
+
+
+def trivial_baselines(input_file, max_seq_length, max_predictions_per_seq, batch_size=64,
+                      max_batches=None):
+  """Accuracies of input-blind predictors on records (what a model must beat to have learned).
+
+  Returns {"unigram_baseline_accuracy": weighted accuracy of always predicting the most
+  frequent masked token OF THESE RECORDS (an optimistic unigram baseline),
+  "unigram_baseline_token_id", "sop_majority_accuracy": accuracy of always predicting the more
+  frequent SOP label}, over the first max_batches batches (the examples an eval sees).
+  """
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  ds = make_dataset(input_file, max_seq_length, max_predictions_per_seq, batch_size,
+                    is_training=False)
+  if max_batches:
+    ds = ds.take(max_batches)
+  counts, labels = {}, []
+  for batch in ds:
+    ids = batch["masked_lm_ids"].numpy().ravel()
+    weights = batch["masked_lm_weights"].numpy().ravel()
+    for token, weight in zip(ids[weights > 0], weights[weights > 0]):
+      counts[int(token)] = counts.get(int(token), 0.0) + float(weight)
+    labels.append(batch["sentence_order_label"].numpy())
+  if not counts:
+    raise ValueError(f"{input_file!r}: no masked tokens in the first batches")
+  token = max(counts, key=counts.get)
+  labels = np.concatenate(labels)
+  return {"unigram_baseline_accuracy": counts[token] / sum(counts.values()),
+          "unigram_baseline_token_id": token,
+          "sop_majority_accuracy": float(max(labels.mean(), 1 - labels.mean()))}

@@ -244,14 +244,14 @@ def _run(config):
   if config.do_train:
     summary.update(_train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log))
   if config.do_eval and summary.get("status") != "preempted":
-    if not config.do_train:
-      _restore_model_for_eval(config, model)
-    summary["eval"] = evaluate(config, strategy, steps, int(optimizer.iterations.numpy()), log)
+    step = (int(optimizer.iterations.numpy()) if config.do_train
+            else _restore_model_for_eval(config, model))
+    summary["eval"] = evaluate(config, strategy, steps, step, log)
   if chief:
     summary["loss_curve"] = train_log.plot_curve(
         log.history_path, os.path.join(config.output_dir, "loss_curve.png"))
   log.close()
-  if not chief:
+  if not chief and tf.io.gfile.exists(ckpt_dir):
     tf.io.gfile.rmtree(ckpt_dir)
   return summary
 
@@ -279,16 +279,19 @@ def _load_init_checkpoint(model, path):
 
 
 def _restore_model_for_eval(config, model):
-  """Eval without training: weights from the latest checkpoint in output_dir, else init."""
+  """Eval without training: weights from the latest checkpoint in output_dir, else init.
+
+  Returns the global step of the evaluated weights (0 for --init_checkpoint)."""
   latest = tf.train.latest_checkpoint(config.output_dir)
   if latest:
     tf.train.Checkpoint(model=model).read(latest).expect_partial()
     train_log.log(f"evaluating {latest}")
-  elif config.init_checkpoint:
+    return int(latest.rsplit("-", 1)[1])
+  if config.init_checkpoint:
     _load_init_checkpoint(model, config.init_checkpoint)
-  else:
-    raise ValueError(f"do_eval without do_train needs a checkpoint in {config.output_dir} "
-                     f"or --init_checkpoint")
+    return 0
+  raise ValueError(f"do_eval without do_train needs a checkpoint in {config.output_dir} "
+                   f"or --init_checkpoint")
 
 
 class _SigtermFlag:
@@ -429,6 +432,11 @@ def evaluate(config, strategy, steps, step, log):
                      f"fewer than eval_batch_size={config.eval_batch_size} records")
   values = dict(zip(train_log.TRAIN_METRICS, metrics_from_stats(totals).numpy().tolist()))
   values["num_examples"] = float(totals[5])
+  # What an input-blind predictor scores on the same batches: learning means beating these.
+  values.update(input_pipeline.trivial_baselines(
+      config.eval_input_file or config.input_file, config.max_seq_length,
+      config.max_predictions_per_seq, batch * strategy.num_replicas_in_sync,
+      config.max_eval_steps))
   results = {"global_step": step, **values}
   log.write("eval", step, values)
   if log.enabled:
