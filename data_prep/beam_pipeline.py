@@ -49,7 +49,11 @@ def _read_blocks(indexed_path, config):
   file_index, path = indexed_path
   counts = documents.ReadCounts()
   with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
-    stream = documents.wrap_stream(raw, path)
+    try:
+      stream = documents.wrap_stream(raw, path)
+    except documents.BinaryInputError as e:
+      logging.warning("skipping %s", e)  # as the local pipeline does
+      return
     yield from documents.iter_blocks(stream, path, file_index, config.block_size_bytes, counts,
                                      config.input_format)
 

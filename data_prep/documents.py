@@ -6,7 +6,9 @@ split into sentences here (`split_sentences`); blank lines still end documents.
 
 Files may be plain or gzip (detected by magic bytes), given as globs and/or a
 comma-separated list. Invalid UTF-8 is replaced by U+FFFD and counted. A file
-that is missing, unreadable, or binary (NUL bytes) raises `InputError` naming it.
+that is missing or unreadable raises `InputError` naming it. A binary file (NUL bytes in
+its first 8 KiB) is skipped with a warning naming it, and a line with NUL bytes further in
+is skipped; both are counted (`binary_files_skipped`, `binary_lines_skipped` in stats.json).
 
 Documents are grouped into *blocks* of about `block_bytes` of text. A block is
 the unit of work (one worker, one output shard) and the pool from which
@@ -22,16 +24,22 @@ import dataclasses
 import glob
 import gzip
 import io
+import logging
 import os
 import re
 from typing import List
 
+log = logging.getLogger(__name__)
 _GZIP_MAGIC = b"\x1f\x8b"
 _BINARY_SNIFF_BYTES = 8192
 
 
 class InputError(ValueError):
   """A user-facing problem with an input file (message names the file)."""
+
+
+class BinaryInputError(InputError):
+  """The file holds binary data, not text (readers skip it and count it)."""
 
 
 @dataclasses.dataclass
@@ -58,6 +66,8 @@ class ReadCounts:
   invalid_utf8_lines: int = 0
   invalid_utf8_replacements: int = 0
   raw_documents: int = 0
+  binary_files_skipped: int = 0
+  binary_lines_skipped: int = 0
 
   def add(self, other):
     for f in dataclasses.fields(self):
@@ -111,7 +121,7 @@ def wrap_stream(raw, path):
   except (OSError, EOFError) as e:
     raise InputError(f"cannot read input file {path!r}: {e}") from e
   if b"\x00" in sniff:
-    raise InputError(f"input file {path!r} looks binary (NUL bytes); expected UTF-8 text,"
+    raise BinaryInputError(f"input file {path!r} looks binary (NUL bytes); expected UTF-8 text,"
                      " one sentence per line")
   return stream
 
@@ -135,7 +145,8 @@ def iter_documents(stream, path, counts, input_format="sentences"):
       counts.bytes_read += len(line_bytes)
       counts.lines += 1
       if b"\x00" in line_bytes:
-        raise InputError(f"input file {path!r} line {counts.lines} has NUL bytes (binary data?)")
+        counts.binary_lines_skipped += 1
+        continue
       line = _decode(line_bytes, counts).strip()
       if not line:
         if doc:
@@ -171,8 +182,12 @@ def iter_all_blocks(files, block_bytes, counts, input_format="sentences"):
   """Blocks of every file, in file order. Each file ends a document."""
   for file_index, path in enumerate(files):
     counts.files += 1
-    with open_binary(path) as stream:
-      yield from iter_blocks(stream, path, file_index, block_bytes, counts, input_format)
+    try:
+      with open_binary(path) as stream:
+        yield from iter_blocks(stream, path, file_index, block_bytes, counts, input_format)
+    except BinaryInputError as e:
+      log.warning("skipping %s", e)
+      counts.binary_files_skipped += 1
 
 
 # Sentence splitter for --input_format=paragraphs: split after . ! ? (plus an

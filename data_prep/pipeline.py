@@ -254,9 +254,11 @@ def run(config):
   shard_writer.atomic_write_text(stats_path, instance_stats.dumps(stats))
   _warn_about_input(stats)
   if stats["instances"] == 0:
+    skipped = stats["input"]["binary_files_skipped"]
     raise PipelineError(f"no usable document in {config.input_file!r}: "
                         f"{stats['documents']['documents']} documents read, none produced "
-                        "an instance (see stats.json)")
+                        "an instance" + (f"; {skipped} binary file(s) skipped" if skipped else "")
+                        + " (see stats.json)")
   return stats
 
 
@@ -265,6 +267,8 @@ def _warn_about_input(stats):
   docs, inp = stats["documents"], stats["input"]
   notes = [
       (inp["invalid_utf8_lines"], "lines had invalid UTF-8 (replaced by U+FFFD)"),
+      (inp["binary_files_skipped"], "input files looked binary (NUL bytes) and were skipped"),
+      (inp["binary_lines_skipped"], "lines had NUL bytes and were skipped"),
       (docs["empty_documents"], "documents had no tokens and were skipped"),
       (docs["one_sentence_documents"],
        "documents have one sentence: their pairs all take B from another document (label 1)"),

@@ -36,11 +36,21 @@ def test_invalid_utf8_replaced_and_counted(tmp_path):
   assert counts.invalid_utf8_lines == 1 and counts.invalid_utf8_replacements == 2
 
 
-def test_binary_file_is_an_error_naming_it(tmp_path):
+def test_binary_file_is_skipped_and_counted(tmp_path, caplog):
   p = tmp_path / "model.bin"
   p.write_bytes(b"\x00\x01\x02" * 100)
   with pytest.raises(InputError, match="model.bin.*binary"):
-    _docs(p)
+    _docs(p)  # the low-level reader names it ...
+  text = tmp_path / "a.txt"
+  filler = b"Filler sentence.\n" * 600  # pushes the NUL line past the 8 KiB binary sniff
+  text.write_bytes(b"One.\nTwo.\n\n" + filler + b"Three \x00 bad.\nFour.\n")
+  counts = documents.ReadCounts()
+  with caplog.at_level("WARNING"):
+    blocks = list(documents.iter_all_blocks([str(p), str(text)], 1 << 20, counts))
+  assert "model.bin" in caplog.text  # ... the pipeline reader warns, skips and counts it
+  expected = [["One.", "Two."], ["Filler sentence."] * 600 + ["Four."]]
+  assert [b.documents for b in blocks] == [expected]
+  assert counts.binary_files_skipped == 1 and counts.binary_lines_skipped == 1
 
 
 def test_missing_file_and_empty_glob_are_errors_naming_them(tmp_path):
