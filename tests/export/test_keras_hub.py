@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_text  # noqa: F401  (registers the preprocessor's ops before hub loads it)
 import tf_keras
 
 from tests.export.hub_compat import import_tensorflow_hub
@@ -30,15 +31,15 @@ def test_fine_tune_lowers_loss_and_round_trips(preprocessor_dir, encoder_dir, tm
   logits = tf_keras.layers.Dense(2, name="classifier")(pooled)
   model = tf_keras.Model(text_input, logits)
   assert len(encoder.trainable_weights) > 10  # the encoder's variables are fine-tuned
-  model.compile(optimizer=tf_keras.optimizers.Adam(3e-4),
+  model.compile(optimizer=tf_keras.optimizers.Adam(2e-3),
                 loss=tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 
   before = model.evaluate(texts, labels, batch_size=100, verbose=0)
-  # 30 steps of 32 (about 3 passes over the 300 rows): the training loss must drop.
+  # 30 steps of 64 (about 6 passes over the 300 rows): the training loss must drop.
   dataset = tf.data.Dataset.from_tensor_slices((texts, labels)).shuffle(300, seed=1).repeat()
-  model.fit(dataset.batch(32), epochs=1, steps_per_epoch=30, verbose=0)
+  model.fit(dataset.batch(64), epochs=1, steps_per_epoch=30, verbose=0)
   after = model.evaluate(texts, labels, batch_size=100, verbose=0)
-  assert after < before - 0.02, (before, after)
+  assert after < before - 0.05, (before, after)
 
   path = str(tmp_path / "classifier")
   model.save(path, include_optimizer=False)
