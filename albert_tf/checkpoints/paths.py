@@ -55,9 +55,11 @@ def find_beside(path, names):
 
 def output_prefix(path, default_name):
   """A prefix to write. `path` is taken as a directory (created; `default_name` inside)
-  unless its last component contains "ckpt" (e.g. `out/model.ckpt-best`): a prefix."""
+  unless its last component contains "ckpt" (e.g. `out/model.ckpt-best`): a prefix.
+  A trailing separator (`out/ckpt/`) or an existing directory always means a directory."""
   path = os.fspath(path)
-  if "ckpt" not in os.path.basename(path.rstrip("/" + os.sep)) or tf.io.gfile.isdir(path):
+  if ("ckpt" not in os.path.basename(path) or path.endswith(("/", os.sep))
+      or tf.io.gfile.isdir(path)):
     tf.io.gfile.makedirs(path)
     return os.path.join(path, default_name)
   tf.io.gfile.makedirs(os.path.dirname(path) or ".")

@@ -4,12 +4,9 @@ import os
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_hub as hub
 import tensorflow_text  # noqa: F401  (registers the preprocessor's ops before hub loads it)
 import tf_keras
-
-from tests.export.hub_compat import import_tensorflow_hub
-
-hub = import_tensorflow_hub()
 
 TESTDATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "testdata")
 

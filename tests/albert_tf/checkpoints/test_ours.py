@@ -45,3 +45,11 @@ def test_name_keyed_checkpoint_is_rejected_clearly(tmp_path):
   prefix = tf1_names.save_tf1(AlbertPretrainer(pu.TINY).ensure_built(), tmp_path)
   with pytest.raises(ValueError, match="name-keyed"):
     ours.load_ours(AlbertPretrainer(pu.TINY), prefix)
+
+
+def test_output_prefix_directory_vs_prefix(tmp_path):
+  from albert_tf.checkpoints import paths
+  in_dir = str(tmp_path / "ckpt" / "model")
+  assert paths.output_prefix(str(tmp_path / "ckpt") + "/", "model") == in_dir
+  assert paths.output_prefix(str(tmp_path / "out"), "model") == str(tmp_path / "out" / "model")
+  assert paths.output_prefix(str(tmp_path / "m.ckpt-best"), "model") == str(tmp_path / "m.ckpt-best")
