@@ -4,9 +4,13 @@
 #   2. data_prep on the shipped corpus (albert_tf/assets/books.txt.gz, 537 chapters of 10
 #      public-domain novels) with the official 30k-clean SentencePiece vocab; every 25th
 #      chapter is held out for evaluation (separate text → separate records)
-#   3. pretrain a small ALBERT (E=64, H=128, 4 shared layers; LAMB) from scratch on CPU
+#   3. pretrain a small ALBERT (E=64, H=128, 4 shared layers; LAMB lr 3e-3) from scratch on CPU.
+#      The rate matters: at batch 32, LAMB 2e-2 / 6e-2 and AdamW 1e-3 - 3e-3 all sat on the
+#      unigram plateau (held-out MLM accuracy = always predicting ","); LAMB 3e-3 leaves it
+#      after ~250 steps (BUILD.md, "Pretraining" has the measured curve).
 #   4. evaluate on the held-out records, next to input-blind baselines
-#   5. print where everything is
+#   5. export: TF Hub encoder (+ .mlm) and preprocessor, and a TF Serving model (raw text in)
+#   6. print where everything is
 #
 #   bash demo.sh              # outputs under ./runs/demo
 #   bash demo.sh /tmp/demo    # elsewhere; DEMO_STEPS=100 bash demo.sh for a quick look
@@ -17,13 +21,13 @@ source scripts/venv.sh
 ensure_venv requirements.txt
 
 OUT="${1:-runs/demo}"
-STEPS="${DEMO_STEPS:-600}"
+STEPS="${DEMO_STEPS:-1200}"
 SEQ=128
 PREDS=20
 mkdir -p "$OUT/text"
 START=$(date +%s)
 
-echo "[1/4] splitting the corpus: every 25th chapter held out"
+echo "[1/5] splitting the corpus: every 25th chapter held out"
 python - "$OUT/text" <<'EOF'
 import gzip, os, sys
 from albert_tf import resources
@@ -42,7 +46,7 @@ for name, keep in (("train", lambda i: i % 25 != 12), ("heldout", lambda i: i % 
   print(f"  {name}: {len(part)} chapters, {sum(map(len, part))} sentences")
 EOF
 
-echo "[2/4] data_prep (official 30k vocab, SOP + n-gram masking, seq $SEQ)"
+echo "[2/5] data_prep (official 30k vocab, SOP + n-gram masking, seq $SEQ)"
 python -m data_prep.create_pretraining_data --input_file="$OUT/text/train.txt" \
     --output_dir="$OUT/data/train" --max_seq_length=$SEQ --max_predictions_per_seq=$PREDS \
     --dupe_factor=4 --num_output_shards=4 --num_workers=2 --random_seed=12345
@@ -50,7 +54,7 @@ python -m data_prep.create_pretraining_data --input_file="$OUT/text/heldout.txt"
     --output_dir="$OUT/data/heldout" --max_seq_length=$SEQ --max_predictions_per_seq=$PREDS \
     --dupe_factor=1 --num_output_shards=1 --num_workers=1 --random_seed=54321
 
-echo "[3/4] pretraining a small ALBERT for $STEPS steps on CPU"
+echo "[3/5] pretraining a small ALBERT for $STEPS steps on CPU"
 cat > "$OUT/albert_config.json" <<'EOF'
 {"vocab_size": 30000, "embedding_size": 64, "hidden_size": 128, "num_hidden_layers": 4,
  "num_attention_heads": 2, "intermediate_size": 512, "max_position_embeddings": 128,
@@ -59,12 +63,19 @@ EOF
 python run_pretraining.py --albert_config_file="$OUT/albert_config.json" \
     --input_file="$OUT/data/train/*.tfrecord" --eval_input_file="$OUT/data/heldout/*.tfrecord" \
     --output_dir="$OUT/model" --max_seq_length=$SEQ --max_predictions_per_seq=$PREDS \
-    --train_batch_size=32 --optimizer=lamb --learning_rate=2e-2 --num_train_steps="$STEPS" \
-    --num_warmup_steps=40 --iterations_per_loop=50 --save_checkpoints_steps=200 \
+    --train_batch_size=32 --optimizer=lamb --learning_rate=3e-3 --num_train_steps="$STEPS" \
+    --num_warmup_steps=100 --iterations_per_loop=50 --save_checkpoints_steps=400 \
     --do_eval --eval_batch_size=64 --max_eval_steps=100
 
-echo "[4/4] held-out evaluation vs input-blind baselines"
+echo "[4/5] held-out evaluation vs input-blind baselines"
 sed 's/^/  /' "$OUT/model/eval_results.txt"
+
+echo "[5/5] exports (TF Hub encoder + preprocessor, TF Serving)"
+python -m export.export_tfhub --init_checkpoint="$OUT/model" --export_type=encoder_with_mlm \
+    --export_dir="$OUT/export/hub_encoder"
+python -m export.export_tfhub --export_type=preprocessor --export_dir="$OUT/export/hub_preprocessor"
+rm -rf "$OUT/export/serving"  # a rerun re-exports version 1 of the newest checkpoint
+python -m export.export_serving --init_checkpoint="$OUT/model" --model_base_path="$OUT/export/serving"
 cat <<EOF
 
 done in $(( $(date +%s) - START )) s. Everything is under $OUT:
@@ -74,4 +85,6 @@ done in $(( $(date +%s) - START )) s. Everything is under $OUT:
   $OUT/model/eval_results.txt            held-out metrics and baselines
   $OUT/model/loss_curve.png              MLM/SOP loss and accuracy over steps
   $OUT/model/metrics.jsonl               the curve's numbers; tensorboard --logdir $OUT/model
+  $OUT/export/hub_encoder, hub_preprocessor  TF Hub SavedModels (hub.KerasLayer, trainable=True)
+  $OUT/export/serving/1                  TF Serving model, raw-text signatures (docs/serving.md)
 EOF

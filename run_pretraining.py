@@ -10,7 +10,9 @@ CPU smoke run (~1 minute): see demo.sh. Resume = rerun the same command (latest 
 import os
 import sys
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # tf-keras (Keras 2), before TF imports
+from albert_tf import runtime
+
+runtime.configure_environment()  # tf-keras, oneDNN CPU kernels: before TensorFlow is imported
 
 from absl import app, flags, logging  # noqa: E402
 

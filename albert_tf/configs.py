@@ -61,9 +61,15 @@ class AlbertConfig:
   # --- construction -------------------------------------------------------------------
   @classmethod
   def from_dict(cls, values, source="config"):
-    """Builds a config from a dict; unknown keys go to `extra`. Raises ValueError."""
+    """Builds a config from a dict; unknown keys go to `extra`. Raises ValueError.
+
+    Also accepts the trainer's `config.json` ({"albert_config": {...}, "pretraining": {...}}),
+    whose model part is used.
+    """
     if not isinstance(values, dict):
       raise ValueError(f"{source}: expected a JSON object, got {type(values).__name__}")
+    if isinstance(values.get("albert_config"), dict):
+      values = values["albert_config"]
     names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
     known = {k: v for k, v in values.items() if k in names}
     extra = dict(values.get("extra", {}))

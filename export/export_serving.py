@@ -16,6 +16,7 @@ from absl import flags
 
 from albert_tf import resources
 from export import checkpoint_loading
+from export import cli_errors
 from export import serving_export
 
 FLAGS = flags.FLAGS
@@ -33,6 +34,7 @@ flags.DEFINE_bool("do_lower_case", True, "Lowercase text (True for all public AL
 flags.mark_flags_as_required(["init_checkpoint", "model_base_path"])
 
 
+@cli_errors.one_line_errors
 def main(argv):
   del argv
   config = checkpoint_loading.resolve_config(FLAGS.albert_config_file, FLAGS.preset,

@@ -21,6 +21,7 @@ from absl import flags
 
 from albert_tf import resources
 from export import checkpoint_loading
+from export import cli_errors
 from export import hub_exports
 
 FLAGS = flags.FLAGS
@@ -38,6 +39,7 @@ flags.DEFINE_bool("do_lower_case", True, "Lowercase text (True for all public AL
 flags.mark_flag_as_required("export_dir")
 
 
+@cli_errors.one_line_errors
 def main(argv):
   del argv
   config = None

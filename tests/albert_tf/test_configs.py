@@ -84,3 +84,9 @@ def test_group_of_layer_official_rule():
   c = AlbertConfig(num_hidden_layers=12, num_hidden_groups=3, hidden_size=64,
                    num_attention_heads=4)
   assert [c.group_of_layer(l) for l in range(12)] == [0] * 4 + [1] * 4 + [2] * 4
+
+
+def test_trainer_config_json_model_part_is_read(tmp_path):
+  path = tmp_path / "config.json"
+  path.write_text(json.dumps({"albert_config": OFFICIAL_BASE_V2, "pretraining": {"lr": 1}}))
+  assert AlbertConfig.from_json_file(path) == PRESETS["albert_base"]

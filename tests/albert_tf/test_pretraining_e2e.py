@@ -61,15 +61,12 @@ def test_smoke(tmp_path):
 def test_demo_learns(tmp_path):
   """`bash demo.sh` end to end (~7-10 min on 2 cores).
 
-  Conservative thresholds from the measured run (docs/pretraining_demo.md): held-out MLM loss
-  falls from ln(30000) = 10.3 to ≈ 6.45 nats and accuracy reaches the unigram baseline.
-  NOT yet asserted, because the measured demo does not reach it: accuracy clearly ABOVE the
-  unigram baseline and SOP above the majority label (the small model is still on the
-  unigram plateau after 600 CPU steps).
+  Conservative thresholds below the measured run (BUILD.md, "Pretraining"): held-out MLM
+  accuracy well above the unigram baseline (always predicting ","), SOP above chance.
   """
   _run(["bash", "demo.sh", str(tmp_path / "demo")], timeout=1500)
   results = read_eval_results(tmp_path / "demo" / "model" / "eval_results.txt")
-  assert results["masked_lm_loss"] < 7.0
-  assert results["masked_lm_accuracy"] >= 0.9 * results["unigram_baseline_accuracy"]
-  assert results["sentence_order_accuracy"] >= 0.45
+  assert results["masked_lm_loss"] < 6.5
+  assert results["masked_lm_accuracy"] >= 1.3 * results["unigram_baseline_accuracy"]
+  assert results["sentence_order_accuracy"] > 0.55
   assert (tmp_path / "demo" / "model" / "loss_curve.png").exists()
