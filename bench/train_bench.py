@@ -50,15 +50,12 @@ def worker_env(name):
 
 
 class Worker:
-  def __init__(self, name, preset, seq, batch, predictions, precision):
-    system, _, compiler = name.partition("@")[0].partition("+")
+  """A persistent worker process speaking the run-K protocol of train_worker.py."""
+
+  def __init__(self, name, cmd, env):
     self.name = name
-    cmd = [sys.executable, os.path.join(HERE, "train_worker.py"), f"--system={system}",
-           f"--preset={preset}", f"--seq={seq}", f"--batch={batch}",
-           f"--predictions={predictions}", f"--precision={precision}",
-           f"--compiler={compiler or 'none'}"]
     self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, env=worker_env(name))
+                                 stderr=subprocess.PIPE, text=True, env=env)
     self.times, self.info = [], {}
 
   def wait_ready(self):
@@ -78,6 +75,16 @@ class Worker:
     self.proc.stdin.flush()
     self.info.update(json.loads(self.proc.stdout.readline()))
     self.proc.wait(timeout=60)
+
+
+def run_interleaved(workers, rounds, steps, describe):
+  """Waits for every worker, then `rounds` rounds of `steps` timed calls each, in rotation."""
+  for w in workers:
+    w.wait_ready()
+  for r in range(rounds):
+    for w in workers[r % len(workers):] + workers[:r % len(workers)]:
+      w.run(steps)
+    print(f"  round {r + 1}/{rounds}: " + ", ".join(map(describe, workers)), flush=True)
 
 
 def available(name):
@@ -106,15 +113,14 @@ def bench_config(systems, preset, seq, batch, predictions, precision, rounds, st
   for name in systems:
     if precision == "bf16" and name == "kerashub+xla":
       continue  # XLA bf16 on CPU is not a configuration anyone uses; see the issue table
-    workers.append(Worker(name, preset, seq, batch, predictions, precision))
-  for w in workers:
-    w.wait_ready()
-  for r in range(rounds):
-    order = workers[r % len(workers):] + workers[:r % len(workers)]
-    for w in order:
-      w.run(steps)
-    print(f"  round {r + 1}/{rounds}: " + ", ".join(
-        f"{w.name} {batch / statistics.median(w.times):.2f} seq/s" for w in workers), flush=True)
+    system, _, compiler = name.partition("@")[0].partition("+")
+    cmd = [sys.executable, os.path.join(HERE, "train_worker.py"), f"--system={system}",
+           f"--preset={preset}", f"--seq={seq}", f"--batch={batch}",
+           f"--predictions={predictions}", f"--precision={precision}",
+           f"--compiler={compiler or 'none'}"]
+    workers.append(Worker(name, cmd, worker_env(name)))
+  run_interleaved(workers, rounds, steps,
+                  lambda w: f"{w.name} {batch / statistics.median(w.times):.2f} seq/s")
   rows = []
   for w in workers:
     w.close()
