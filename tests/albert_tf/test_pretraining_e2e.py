@@ -2,7 +2,7 @@
 
 test_smoke (default suite): a 15-chapter slice, 6 steps of albert_tiny with the 30k vocab.
 test_demo_learns (slow): the README's `bash demo.sh`; held-out MLM accuracy must clearly
-beat the unigram baseline (docs/pretraining_demo.md has the measured curve).
+beat the unigram baseline (BUILD.md, "Pretraining", has the measured curve).
 """
 import gzip
 import os
