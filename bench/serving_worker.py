@@ -1,19 +1,18 @@
 """One serving-latency worker for bench/serving_bench.py: text in → pooled_output, timed.
 
-Same stdin/stdout protocol as train_worker.py; one "step" = one request of `--batch` texts,
+Speaks bench/worker_protocol.py; one "step" = one request of `--batch` texts,
 tokenization included, ending with the result on the host.
   ours  our TF Serving export (tf.saved_model.load, `serving_default`: raw text → outputs)
   tfm   tf-models-official AlbertEncoder + TF Text SentencePiece + BertPackInputs (tf.function)
   hf    HF transformers AlbertTokenizer + AlbertModel (PyTorch eager, no_grad)
 """
 import argparse
-import json
 import os
-import resource
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench import worker_protocol  # noqa: E402
 
 
 def build_ours(texts, args):
@@ -101,26 +100,7 @@ def main():
   start = time.perf_counter()
   step = BUILDERS[args.system](texts, args)
   build_s = time.perf_counter() - start
-  warmup = []
-  for _ in range(3):
-    t = time.perf_counter()
-    step()
-    warmup.append(time.perf_counter() - t)
-  print(json.dumps({"ready": True, "build_s": build_s, "warmup_s": warmup}), flush=True)
-  for line in sys.stdin:
-    cmd = line.split()
-    if cmd and cmd[0] == "run":
-      times = []
-      for _ in range(int(cmd[1])):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-      print(json.dumps({"step_s": times}), flush=True)
-    elif cmd and cmd[0] == "quit":
-      break
-  rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-  print(json.dumps({"peak_rss_mb": rss}), flush=True)
-
+  worker_protocol.serve(step, build_s, warmup=3)
 
 if __name__ == "__main__":
   main()

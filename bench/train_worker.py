@@ -1,10 +1,7 @@
 """One training-step worker for bench/train_bench.py (one process per system and config).
 
-Protocol on stdin/stdout (one JSON object per line):
-  worker → {"ready": true, "build_s": ..., "warmup_s": [...]}   after building and 2 warm-up steps
-  coordinator → "run K"      worker → {"step_s": [K per-step seconds]}
-  coordinator → "quit"       worker → {"peak_rss_mb": ...} and exits
-Each step ends with a host sync (the loss is fetched), so a step time is wall time.
+Speaks bench/worker_protocol.py on stdin/stdout (ready after 2 warm-up steps; "run K";
+"quit"). Each step ends with a host sync (the loss is fetched), so a step time is wall time.
 
 Systems (same architecture, batch, masked positions, dropout 0, AdamW-style optimizer):
   ours      albert_tf AlbertPretrainer + official AdamW (tf_keras), tf.function (XLA optional)
@@ -17,15 +14,14 @@ COMMAND (normally started by train_bench.py):
       --precision=bf16 --compiler=none
 """
 import argparse
-import json
 import os
-import resource
 import sys
 import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench import worker_protocol  # noqa: E402
 
 
 def synthetic_batch(vocab, batch, seq, predictions, seed=0):
@@ -177,27 +173,11 @@ def main():
   start = time.perf_counter()
   step = BUILDERS[args.system](config, batch, args)
   build_s = time.perf_counter() - start
-  warmup = []
-  for _ in range(2):  # first call traces/compiles; second settles allocators
-    t = time.perf_counter()
-    loss = step()
-    warmup.append(time.perf_counter() - t)
-  if not np.isfinite(loss):
-    raise SystemExit(f"{args.system}: non-finite loss {loss} in warm-up")
-  print(json.dumps({"ready": True, "build_s": build_s, "warmup_s": warmup}), flush=True)
-  for line in sys.stdin:
-    cmd = line.split()
-    if cmd and cmd[0] == "run":
-      times = []
-      for _ in range(int(cmd[1])):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-      print(json.dumps({"step_s": times}), flush=True)
-    elif cmd and cmd[0] == "quit":
-      break
-  rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-  print(json.dumps({"peak_rss_mb": rss}), flush=True)
+
+  def check(loss):
+    if not np.isfinite(loss):
+      raise SystemExit(f"{args.system}: non-finite loss {loss} in warm-up")
+  worker_protocol.serve(step, build_s, warmup=2, check=check)
 
 
 if __name__ == "__main__":

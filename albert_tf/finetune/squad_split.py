@@ -8,6 +8,7 @@ Paragraphs are assigned in file order: every k-th paragraph (k = round(1/fractio
 the predict part, so both parts cover every article and no context is in both.
 """
 import json
+import os
 
 from absl import app
 from absl import flags
@@ -43,6 +44,7 @@ def main(argv):
   with open(FLAGS.input, encoding="utf-8") as f:
     train, predict = split(json.load(f), FLAGS.predict_fraction)
   for path, part in ((FLAGS.train_output, train), (FLAGS.predict_output, predict)):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
       json.dump(part, f)
     print(path, sum(len(p["qas"]) for a in part["data"] for p in a["paragraphs"]), "questions")
