@@ -1,0 +1,57 @@
+"""Markdown tables for BENCHMARKS.md from bench/results/*.json (train_bench / serving_bench).
+
+COMMAND: python bench/report.py bench/results/train_*.json bench/results/serving.json
+Ratios compare systems within the same file (the same interleaved run), never across files.
+"""
+import json
+import sys
+
+
+def train_table(result):
+  ceil = result["ceilings_gflops"]
+  lines = [f"Matmul ceiling (4096³, GFLOP/s): TF fp32 {ceil['tf_float32']:.0f}, TF bf16 "
+           f"{ceil['tf_bfloat16']:.0f} (with oneDNN on: {ceil['tf_float32_onednn']:.0f} / "
+           f"{ceil['tf_bfloat16_onednn']:.0f})" + (
+               f", torch fp32 {ceil['torch_float32']:.0f}, torch bf16 {ceil['torch_bfloat16']:.0f}"
+               if "torch_float32" in ceil else ""), "",
+           "| config | system | seq/s | GFLOP/s | of ceiling | ours ÷ system | peak RSS GB | timed steps |",
+           "|---|---|---:|---:|---:|---:|---:|---:|"]
+  rows = result["rows"]
+  for r in rows:
+    ours = next(x for x in rows if x["system"] == "ours" and x["precision"] == r["precision"]
+                and x["seq"] == r["seq"] and x["preset"] == r["preset"])
+    framework = "torch" if r["system"].startswith("hf") else "tf"
+    dtype = "bfloat16" if r["precision"] == "bf16" else "float32"
+    key = f"{framework}_{dtype}" + ("_onednn" if framework == "tf" and (
+        r["system"].startswith("ours") or r["system"].endswith("@onednn")) else "")
+    lines.append(
+        f"| {r['preset']} T={r['seq']} B={r['batch']} {r['precision']} | {r['system']} | "
+        f"{r['seq_per_s']:.2f} | {r['gflops_per_s']:.0f} | {r['gflops_per_s'] / ceil[key]:.0%} | "
+        f"{ours['seq_per_s'] / r['seq_per_s']:.2f}× | {r['peak_rss_mb'] / 1024:.1f} | "
+        f"{r['steps_timed']} |")
+  return "\n".join(lines)
+
+
+def serving_table(result):
+  lines = ["| config | system | median ms / request | ours speed ÷ system | timed requests |",
+           "|---|---|---:|---:|---:|"]
+  rows = result["rows"]
+  for r in rows:
+    ours = next(x for x in rows if x["system"] == "ours" and x["precision"] == r["precision"]
+                and x["batch"] == r["batch"])
+    lines.append(f"| {r['preset']} T={r['seq']} batch {r['batch']} {r['precision']} | "
+                 f"{r['system']} | {r['median_ms']:.1f} | {r['median_ms'] / ours['median_ms']:.2f}× | "
+                 f"{r['requests_timed']} |")
+  return "\n".join(lines)
+
+
+def main(paths):
+  for path in paths:
+    with open(path) as f:
+      result = json.load(f)
+    print(f"\n`{path}` ({result['date']}):\n")
+    print(train_table(result) if "ceilings_gflops" in result else serving_table(result))
+
+
+if __name__ == "__main__":
+  main(sys.argv[1:])
