@@ -18,8 +18,8 @@ def train_table(result):
            "|---|---|---:|---:|---:|---:|---:|---:|"]
   rows = result["rows"]
   for r in rows:
-    ours = next(x for x in rows if x["system"] == "ours" and x["precision"] == r["precision"]
-                and x["seq"] == r["seq"] and x["preset"] == r["preset"])
+    ours = next((x for x in rows if x["system"] == "ours" and x["precision"] == r["precision"]
+                 and x["seq"] == r["seq"] and x["preset"] == r["preset"]), None)
     framework = "torch" if r["system"].startswith("hf") else "tf"
     dtype = "bfloat16" if r["precision"] == "bf16" else "float32"
     key = f"{framework}_{dtype}" + ("_onednn" if framework == "tf" and (
@@ -27,7 +27,7 @@ def train_table(result):
     lines.append(
         f"| {r['preset']} T={r['seq']} B={r['batch']} {r['precision']} | {r['system']} | "
         f"{r['seq_per_s']:.2f} | {r['gflops_per_s']:.0f} | {r['gflops_per_s'] / ceil[key]:.0%} | "
-        f"{ours['seq_per_s'] / r['seq_per_s']:.2f}× | {r['peak_rss_mb'] / 1024:.1f} | "
+        f"{_ratio(ours, r, 'seq_per_s')} | {r['peak_rss_mb'] / 1024:.1f} | "
         f"{r['steps_timed']} |")
   return "\n".join(lines)
 
@@ -37,12 +37,17 @@ def serving_table(result):
            "|---|---|---:|---:|---:|"]
   rows = result["rows"]
   for r in rows:
-    ours = next(x for x in rows if x["system"] == "ours" and x["precision"] == r["precision"]
-                and x["batch"] == r["batch"])
+    ours = next((x for x in rows if x["system"] == "ours" and x["precision"] == r["precision"]
+                 and x["batch"] == r["batch"]), None)
     lines.append(f"| {r['preset']} T={r['seq']} batch {r['batch']} {r['precision']} | "
-                 f"{r['system']} | {r['median_ms']:.1f} | {r['median_ms'] / ours['median_ms']:.2f}× | "
+                 f"{r['system']} | {r['median_ms']:.1f} | {_ratio(r, ours, 'median_ms')} | "
                  f"{r['requests_timed']} |")
   return "\n".join(lines)
+
+
+def _ratio(a, b, key):
+  """a[key] / b[key] as "1.23×", or "—" when one side is missing (not in the same run)."""
+  return f"{a[key] / b[key]:.2f}×" if a and b else "—"
 
 
 def main(paths):
