@@ -105,7 +105,8 @@ def ceilings():
   return out
 
 
-def bench_config(systems, preset, seq, batch, predictions, precision, rounds, steps):
+def bench_config(systems, preset, seq, batch, predictions, precision, rounds, steps,
+                 sequential=False):
   from albert_tf.configs import AlbertConfig
   from bench.flops import training_flops_per_sequence
   flops = training_flops_per_sequence(AlbertConfig.from_preset(preset), seq, predictions)
@@ -118,12 +119,22 @@ def bench_config(systems, preset, seq, batch, predictions, precision, rounds, st
            f"--preset={preset}", f"--seq={seq}", f"--batch={batch}",
            f"--predictions={predictions}", f"--precision={precision}",
            f"--compiler={compiler or 'none'}"]
-    workers.append(Worker(name, cmd, worker_env(name)))
-  run_interleaved(workers, rounds, steps,
-                  lambda w: f"{w.name} {batch / statistics.median(w.times):.2f} seq/s")
+    workers.append((name, cmd))
+  describe = lambda w: f"{w.name} {batch / statistics.median(w.times):.2f} seq/s"  # noqa: E731
+  if sequential:  # one process alive at a time: for configs that do not fit in memory together
+    done = []
+    for name, cmd in workers:
+      done.append(Worker(name, cmd, worker_env(name)))
+      run_interleaved(done[-1:], rounds, steps, describe)
+      done[-1].close()
+    workers = done
+  else:
+    workers = [Worker(name, cmd, worker_env(name)) for name, cmd in workers]
+    run_interleaved(workers, rounds, steps, describe)
+    for w in workers:
+      w.close()
   rows = []
   for w in workers:
-    w.close()
     median = statistics.median(w.times)
     rows.append({"system": w.name, "preset": preset, "seq": seq, "batch": batch,
                  "precision": precision, "median_step_s": median, "seq_per_s": batch / median,
@@ -143,6 +154,9 @@ def main():
   parser.add_argument("--batch", type=int, default=16)
   parser.add_argument("--rounds", type=int, default=5)
   parser.add_argument("--steps_per_round", type=int, default=2)
+  parser.add_argument("--sequential", action="store_true",
+                      help="run the systems one after another (not interleaved), one process "
+                           "alive at a time: for configs whose workers do not fit in memory")
   parser.add_argument("--out", default=os.path.join(HERE, "results", "train.json"))
   args = parser.parse_args()
   systems = [s for s in args.systems.split(",") if available(s) or print(f"skip {s}: not installed")]
@@ -154,7 +168,7 @@ def main():
       for precision in args.precisions.split(","):
         print(f"{preset} seq {seq} batch {args.batch} {precision}", flush=True)
         result["rows"] += bench_config(systems, preset, seq, args.batch, predictions, precision,
-                                       args.rounds, args.steps_per_round)
+                                       args.rounds, args.steps_per_round, args.sequential)
         os.makedirs(os.path.dirname(args.out), exist_ok=True)
         with open(args.out, "w") as f:
           json.dump(result, f, indent=1)
