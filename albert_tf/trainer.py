@@ -72,6 +72,7 @@ class PretrainConfig:
   gcp_project: str = ""
   mixed_precision: str = "float32"
   jit_compile: bool = False
+  recompute_grad: bool = False  # recompute block activations in the backward pass (less memory)
   grad_accum_steps: int = 1
   seed: int = 12345
   deterministic: bool = False
@@ -230,7 +231,7 @@ def _run(config):
                 f"replica(s); global batch {config.train_batch_size}; precision "
                 f"{config.mixed_precision}; jit_compile={config.jit_compile}")
   with strategy.scope():
-    model = AlbertPretrainer(config.model)
+    model = AlbertPretrainer(config.model, recompute=config.recompute_grad)
     model.ensure_built()
     optimizer = optimization.create_optimizer(
         config.optimizer, config.learning_rate, config.num_train_steps,

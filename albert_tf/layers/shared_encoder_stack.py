@@ -72,8 +72,9 @@ class SharedEncoderStack(tf_keras.layers.Layer):
       if self.recompute and training:
         if not block.built:  # variables must exist before recompute_grad traces the block
           block(x, attention_mask, training=training)
+        # The int mask is captured, not passed: recompute_grad watches only float inputs.
         x = tf.recompute_grad(
-            lambda h, m, block=block: block(h, m, training=training))(x, attention_mask)
+            lambda h, block=block: block(h, attention_mask, training=training))(x)
       else:
         x = block(x, attention_mask, training=training)
       outputs.append(x)
