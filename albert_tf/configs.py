@@ -123,6 +123,11 @@ class AlbertConfig:
     return int(layer_index / self.num_hidden_layers * self.num_hidden_groups)
 
 
+def as_config(config):
+  """An AlbertConfig from an AlbertConfig or its dict (what Keras get_config round trips give)."""
+  return AlbertConfig.from_dict(config) if isinstance(config, dict) else config
+
+
 def _coerce(key, value, annotation, source):
   """Checks the JSON type of one field; ints are accepted for floats."""
   kind = {"int": int, "float": float, "str": str}.get(getattr(annotation, "__name__", annotation))

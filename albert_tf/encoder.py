@@ -35,9 +35,7 @@ class AlbertEncoder(tf_keras.Model):
 
   def __init__(self, config, recompute=False, **kwargs):
     super().__init__(name=kwargs.pop("name", "albert_encoder"), **kwargs)
-    if isinstance(config, dict):
-      config = configs.AlbertConfig.from_dict(config)
-    self.config = config
+    self.config = config = configs.as_config(config)
     # === Layers ===
     self.embeddings = FactorizedEmbedding(config)
     self.transformer = SharedEncoderStack(config, recompute=recompute)

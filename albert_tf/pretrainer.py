@@ -27,9 +27,7 @@ class AlbertPretrainer(tf_keras.Model):
 
   def __init__(self, config, recompute=False, **kwargs):
     super().__init__(name=kwargs.pop("name", "albert_pretrainer"), **kwargs)
-    if isinstance(config, dict):
-      config = configs.AlbertConfig.from_dict(config)
-    self.config = config
+    self.config = config = configs.as_config(config)
     # === Layers ===
     self.encoder = AlbertEncoder(config, recompute=recompute)
     self.masked_lm = MaskedLMHead(config, embedding_table=self.encoder.get_embedding_table)

@@ -28,9 +28,7 @@ class FactorizedEmbedding(tf_keras.layers.Layer):
 
   def __init__(self, config, **kwargs):
     super().__init__(name=kwargs.pop("name", "embeddings"), **kwargs)
-    if isinstance(config, dict):
-      config = configs.AlbertConfig.from_dict(config)
-    self.config = config
+    self.config = config = configs.as_config(config)
     self.layer_norm = tf_keras.layers.LayerNormalization(
         axis=-1, epsilon=config.layer_norm_eps, dtype="float32", name="LayerNorm")
     self.dropout = tf_keras.layers.Dropout(config.hidden_dropout_prob)

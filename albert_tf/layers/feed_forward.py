@@ -23,9 +23,7 @@ class FeedForward(tf_keras.layers.Layer):
 
   def __init__(self, config, **kwargs):
     super().__init__(name=kwargs.pop("name", "ffn"), **kwargs)
-    if isinstance(config, dict):
-      config = configs.AlbertConfig.from_dict(config)
-    self.config = config
+    self.config = config = configs.as_config(config)
     self.intermediate = tf_keras.layers.Dense(
         config.intermediate_size, activation=activations.get_activation(config.hidden_act),
         kernel_initializer=initializers.truncated_normal(config), name="intermediate")

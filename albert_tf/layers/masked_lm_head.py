@@ -31,9 +31,7 @@ class MaskedLMHead(tf_keras.layers.Layer):
 
   def __init__(self, config, embedding_table, **kwargs):
     super().__init__(name=kwargs.pop("name", "predictions"), **kwargs)
-    if isinstance(config, dict):
-      config = configs.AlbertConfig.from_dict(config)
-    self.config = config
+    self.config = config = configs.as_config(config)
     self.embedding_table = embedding_table  # a tf.Variable [V,E], or a callable returning it
     self.dense = tf_keras.layers.Dense(
         config.embedding_size, activation=activations.get_activation(config.hidden_act),

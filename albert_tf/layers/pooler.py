@@ -17,9 +17,7 @@ class Pooler(tf_keras.layers.Layer):
 
   def __init__(self, config, **kwargs):
     super().__init__(name=kwargs.pop("name", "pooler"), **kwargs)
-    if isinstance(config, dict):
-      config = configs.AlbertConfig.from_dict(config)
-    self.config = config
+    self.config = config = configs.as_config(config)
     self.dense = tf_keras.layers.Dense(
         config.hidden_size, activation="tanh", name="dense",
         kernel_initializer=initializers.truncated_normal(config))

@@ -29,9 +29,7 @@ class SelfAttention(tf_keras.layers.Layer):
 
   def __init__(self, config, **kwargs):
     super().__init__(name=kwargs.pop("name", "attention"), **kwargs)
-    if isinstance(config, dict):
-      config = configs.AlbertConfig.from_dict(config)
-    self.config = config
+    self.config = config = configs.as_config(config)
     dense = lambda name: tf_keras.layers.Dense(  # noqa: E731
         config.hidden_size, kernel_initializer=initializers.truncated_normal(config), name=name)
     self.query, self.key, self.value = dense("query"), dense("key"), dense("value")

@@ -24,9 +24,7 @@ class SentenceOrderHead(tf_keras.layers.Layer):
 
   def __init__(self, config, **kwargs):
     super().__init__(name=kwargs.pop("name", "seq_relationship"), **kwargs)
-    if isinstance(config, dict):
-      config = configs.AlbertConfig.from_dict(config)
-    self.config = config
+    self.config = config = configs.as_config(config)
 
   def build(self, input_shape):
     self.output_weights = self.add_weight(

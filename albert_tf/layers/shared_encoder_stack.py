@@ -42,9 +42,7 @@ class SharedEncoderStack(tf_keras.layers.Layer):
 
   def __init__(self, config, recompute=False, **kwargs):
     super().__init__(name=kwargs.pop("name", "transformer"), **kwargs)
-    if isinstance(config, dict):
-      config = configs.AlbertConfig.from_dict(config)
-    self.config = config
+    self.config = config = configs.as_config(config)
     self.recompute = recompute
     share = config.share_parameters
     attention, ffn = {}, {}
