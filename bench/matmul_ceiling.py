@@ -1,7 +1,8 @@
 """Measured matmul ceiling: GFLOP/s of an N×N×N matmul in TF (fp32, bf16) and torch.
 
 COMMAND: python bench/matmul_ceiling.py [--n=4096] [--repeats=5]   → one JSON line
-The best of `repeats` timed runs after one warm-up; 2·N³ FLOPs per matmul.
+The best of `repeats` timed runs after one warm-up; 2·N³ FLOPs per matmul. On a GPU machine
+both frameworks measure the GPU (TF places ops there by default; torch is sent to "cuda").
 """
 import argparse
 import json
@@ -22,7 +23,8 @@ def tf_gflops(n, dtype_name, repeats):
 def torch_gflops(n, dtype_name, repeats):
   import torch
   dtype = getattr(torch, dtype_name)
-  a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+  device = "cuda" if torch.cuda.is_available() else "cpu"  # where bench/train_worker puts HF
+  a, b = (torch.randn(n, n, dtype=dtype, device=device) for _ in range(2))
   (a @ b).sum()
   best = min(_timed(lambda: float((a @ b)[0, 0])) for _ in range(repeats))
   return 2 * n ** 3 / best / 1e9

@@ -10,24 +10,30 @@ steps on each system in turn (rotating the order), so slow drifts of a shared ma
 system alike. Reported: median step time → sequences/s, achieved GFLOP/s (bench/flops.py, every
 layer application counted, MLM head on the masked positions only), fraction of the measured
 matmul ceiling (bench/matmul_ceiling.py), ours ÷ peer ratios, and each worker's peak RSS.
-Systems: ours, ours+xla, tfm, tfm+xla, tfm@onednn (the peer with our oneDNN setting),
-kerashub, kerashub+xla, hf, hf+compile; peers whose package is missing are skipped with a
-note (HF needs the test extras: torch, transformers).
+Systems: ours, ours+xla, ours@recompute (activation recomputation per layer application),
+tfm, tfm+xla, tfm@onednn (the peer with our oneDNN setting), kerashub, kerashub+xla, hf,
+hf+compile; peers whose package is missing are skipped with a note (HF needs the test extras:
+torch, transformers). A worker whose resident memory passes --rss_limit_gb is stopped and
+reported as "out of memory" instead of pushing the machine into swap or the OOM killer.
 """
 import argparse
 import importlib.util
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
+
+import psutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-ALL_SYSTEMS = ["ours", "ours+xla", "tfm", "tfm+xla", "tfm@onednn", "kerashub", "kerashub+xla",
+ALL_SYSTEMS = ["ours", "ours+xla", "ours@recompute", "tfm", "tfm+xla", "tfm@onednn", "kerashub", "kerashub+xla",
                "hf", "hf+compile"]
 PACKAGE_OF = {"ours": "tf_keras", "tfm": "official", "kerashub": "keras_hub", "hf": "torch"}
 
@@ -52,29 +58,59 @@ def worker_env(name):
 class Worker:
   """A persistent worker process speaking the run-K protocol of train_worker.py."""
 
-  def __init__(self, name, cmd, env):
+  def __init__(self, name, cmd, env, rss_limit_gb):
     self.name = name
     self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, env=env)
-    self.times, self.info = [], {}
+    self.times, self.info, self.error = [], {}, None
+    threading.Thread(target=self._watch_rss, args=(rss_limit_gb,), daemon=True).start()
 
-  def wait_ready(self):
+  def _watch_rss(self, limit_gb):
+    """Kills the worker once its RSS passes limit_gb (checked every 0.2 s)."""
+    try:
+      proc = psutil.Process(self.proc.pid)
+      while self.proc.poll() is None:
+        if proc.memory_info().rss > limit_gb * 2**30:
+          self.error = f"out of memory: RSS passed the {limit_gb:g} GiB limit"
+          self.proc.kill()
+          return
+        time.sleep(0.2)
+    except psutil.Error:
+      pass  # the worker exited between poll() and memory_info()
+
+  def _answer(self):
     line = self.proc.stdout.readline()
     if not line:
-      err = self.proc.stderr.read()[-2000:]
-      raise RuntimeError(f"worker {self.name} failed to start:\n{err}")
-    self.info = json.loads(line)
+      self.proc.wait(timeout=60)
+      self.error = self.error or (f"worker exited with code {self.proc.returncode}: "
+                                  + self.proc.stderr.read()[-2000:])
+      return None
+    return json.loads(line)
+
+  @property
+  def alive(self):
+    return self.error is None
+
+  def wait_ready(self):
+    self.info = self._answer() or {}
+    if not self.alive:
+      print(f"  {self.name}: {self.error}", flush=True)
 
   def run(self, steps):
     self.proc.stdin.write(f"run {steps}\n")
     self.proc.stdin.flush()
-    self.times += json.loads(self.proc.stdout.readline())["step_s"]
+    answer = self._answer()
+    if answer is None:
+      print(f"  {self.name}: {self.error}", flush=True)
+    else:
+      self.times += answer["step_s"]
 
   def close(self):
-    self.proc.stdin.write("quit\n")
-    self.proc.stdin.flush()
-    self.info.update(json.loads(self.proc.stdout.readline()))
-    self.proc.wait(timeout=60)
+    if self.alive:
+      self.proc.stdin.write("quit\n")
+      self.proc.stdin.flush()
+      self.info.update(self._answer() or {})
+      self.proc.wait(timeout=60)
 
 
 def run_interleaved(workers, rounds, steps, describe):
@@ -83,8 +119,34 @@ def run_interleaved(workers, rounds, steps, describe):
     w.wait_ready()
   for r in range(rounds):
     for w in workers[r % len(workers):] + workers[:r % len(workers)]:
-      w.run(steps)
+      if w.alive:
+        w.run(steps)
     print(f"  round {r + 1}/{rounds}: " + ", ".join(map(describe, workers)), flush=True)
+
+
+# Dense tensor-core peaks, TFLOP/s, from the vendors' datasheets: (bf16, tf32). TF runs fp32
+# matmuls as TF32 on these GPUs by default, so fp32 rows are measured against the TF32 peak.
+GPU_PEAK_TFLOPS = {"H100 PCIe": (756, 378), "H100": (989, 495), "H200": (989, 495),
+                   "A100": (312, 156), "L4": (121, 60)}
+
+
+def detect_accelerator(peak_tflops=None):
+  """{"name", "peak_tflops": {"bf16", "fp32"}} of GPU 0 (nvidia-smi), or None on a CPU box."""
+  if not shutil.which("nvidia-smi"):
+    return None
+  res = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                       capture_output=True, text=True)
+  names = res.stdout.strip().splitlines()
+  if res.returncode or not names:
+    return None
+  name = names[0].strip()
+  if peak_tflops:
+    peaks = (peak_tflops, peak_tflops)
+  else:
+    peaks = next((v for k, v in GPU_PEAK_TFLOPS.items() if k in name), None)
+    if peaks is None:
+      raise SystemExit(f"unknown GPU {name!r}: pass --peak_tflops (its dense bf16 peak) for MFU")
+  return {"name": name, "peak_tflops": {"bf16": peaks[0], "fp32": peaks[1]}}
 
 
 def available(name):
@@ -106,7 +168,7 @@ def ceilings():
 
 
 def bench_config(systems, preset, seq, batch, predictions, precision, rounds, steps,
-                 sequential=False):
+                 sequential=False, rss_limit_gb=64, accelerator=None):
   from albert_tf.configs import AlbertConfig
   from bench.flops import training_flops_per_sequence
   flops = training_flops_per_sequence(AlbertConfig.from_preset(preset), seq, predictions)
@@ -114,27 +176,33 @@ def bench_config(systems, preset, seq, batch, predictions, precision, rounds, st
   for name in systems:
     if precision == "bf16" and name == "kerashub+xla":
       continue  # XLA bf16 on CPU is not a configuration anyone uses; see the issue table
-    system, _, compiler = name.partition("@")[0].partition("+")
+    base, _, variant = name.partition("@")
+    system, _, compiler = base.partition("+")
     cmd = [sys.executable, os.path.join(HERE, "train_worker.py"), f"--system={system}",
            f"--preset={preset}", f"--seq={seq}", f"--batch={batch}",
            f"--predictions={predictions}", f"--precision={precision}",
-           f"--compiler={compiler or 'none'}"]
+           f"--compiler={compiler or 'none'}"] + (["--recompute"] if variant == "recompute" else [])
     workers.append((name, cmd))
-  describe = lambda w: f"{w.name} {batch / statistics.median(w.times):.2f} seq/s"  # noqa: E731
+  describe = lambda w: (f"{w.name} {batch / statistics.median(w.times):.2f} seq/s"  # noqa: E731
+                        if w.times else f"{w.name} —")
   if sequential:  # one process alive at a time: for configs that do not fit in memory together
     done = []
     for name, cmd in workers:
-      done.append(Worker(name, cmd, worker_env(name)))
+      done.append(Worker(name, cmd, worker_env(name), rss_limit_gb))
       run_interleaved(done[-1:], rounds, steps, describe)
       done[-1].close()
     workers = done
   else:
-    workers = [Worker(name, cmd, worker_env(name)) for name, cmd in workers]
+    workers = [Worker(name, cmd, worker_env(name), rss_limit_gb) for name, cmd in workers]
     run_interleaved(workers, rounds, steps, describe)
     for w in workers:
       w.close()
   rows = []
   for w in workers:
+    if not w.times:
+      rows.append({"system": w.name, "preset": preset, "seq": seq, "batch": batch,
+                   "precision": precision, "error": w.error, "flops_per_seq": flops})
+      continue
     median = statistics.median(w.times)
     rows.append({"system": w.name, "preset": preset, "seq": seq, "batch": batch,
                  "precision": precision, "median_step_s": median, "seq_per_s": batch / median,
@@ -142,6 +210,9 @@ def bench_config(systems, preset, seq, batch, predictions, precision, rounds, st
                  "min_step_s": min(w.times), "max_step_s": max(w.times),
                  "build_s": w.info["build_s"], "warmup_s": w.info["warmup_s"],
                  "peak_rss_mb": w.info["peak_rss_mb"], "flops_per_seq": flops})
+    if accelerator:  # model FLOPs utilisation against the GPU's datasheet peak
+      rows[-1]["mfu"] = flops * batch / median / (accelerator["peak_tflops"][precision] * 1e12)
+      rows[-1]["device_peak_mb"] = w.info.get("device_peak_mb")
   return rows
 
 
@@ -157,10 +228,21 @@ def main():
   parser.add_argument("--sequential", action="store_true",
                       help="run the systems one after another (not interleaved), one process "
                            "alive at a time: for configs whose workers do not fit in memory")
+  parser.add_argument("--rss_limit_gb", type=float,
+                      default=round(psutil.virtual_memory().total / 2**30 * 0.85, 1),
+                      help="stop a worker whose resident memory passes this (default: 85%% of "
+                           "RAM); with interleaved workers, their sum must fit too")
+  parser.add_argument("--peak_tflops", type=float, default=None,
+                      help="the GPU's dense peak for MFU when it is not in GPU_PEAK_TFLOPS")
   parser.add_argument("--out", default=os.path.join(HERE, "results", "train.json"))
   args = parser.parse_args()
   systems = [s for s in args.systems.split(",") if available(s) or print(f"skip {s}: not installed")]
-  result = {"date": time.strftime("%Y-%m-%d"), "ceilings_gflops": ceilings(), "rows": []}
+  accelerator = detect_accelerator(args.peak_tflops)
+  result = {"date": time.strftime("%Y-%m-%d"), "ceilings_gflops": ceilings(), "rows": [],
+            "accelerator": accelerator}
+  if accelerator:
+    print(f"accelerator: {accelerator['name']}, dense peak (TFLOP/s): "
+          f"{accelerator['peak_tflops']}", flush=True)
   print("matmul ceilings (GFLOP/s):", json.dumps(result["ceilings_gflops"]), flush=True)
   for preset in args.presets.split(","):
     for seq in map(int, args.seqs.split(",")):
@@ -168,7 +250,8 @@ def main():
       for precision in args.precisions.split(","):
         print(f"{preset} seq {seq} batch {args.batch} {precision}", flush=True)
         result["rows"] += bench_config(systems, preset, seq, args.batch, predictions, precision,
-                                       args.rounds, args.steps_per_round, args.sequential)
+                                       args.rounds, args.steps_per_round, args.sequential,
+                                       args.rss_limit_gb, accelerator)
         os.makedirs(os.path.dirname(args.out), exist_ok=True)
         with open(args.out, "w") as f:
           json.dump(result, f, indent=1)

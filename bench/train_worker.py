@@ -131,7 +131,8 @@ def build_hf(config, batch, args):
       intermediate_size=config.intermediate_size, hidden_act="gelu_new",
       hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, classifier_dropout_prob=0.0,
       max_position_embeddings=config.max_position_embeddings)
-  model = transformers.AlbertForPreTraining(hf_config).train()
+  device = "cuda" if torch.cuda.is_available() else "cpu"  # as TF places ours on a GPU
+  model = transformers.AlbertForPreTraining(hf_config).train().to(device)
   opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
   labels = np.full(batch["input_word_ids"].shape, -100, np.int64)
   np.put_along_axis(labels, batch["masked_lm_positions"], batch["masked_lm_ids"], axis=1)
@@ -141,16 +142,28 @@ def build_hf(config, batch, args):
             "labels": torch.from_numpy(labels),
             "sentence_order_label": torch.from_numpy(
                 batch["sentence_order_label"][:, 0].astype(np.int64))}
+  inputs = {k: v.to(device) for k, v in inputs.items()}
   forward = torch.compile(model) if args.compiler == "compile" else model
 
   def step():
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.precision == "bf16"):
+    with torch.autocast(device, dtype=torch.bfloat16, enabled=args.precision == "bf16"):
       loss = forward(**inputs).loss
     loss.backward()
     opt.step()
     opt.zero_grad(set_to_none=True)
     return float(loss)
   return step
+
+
+def device_peak_mb(system):
+  """A function returning peak GPU memory (MB) of this process, or None without a GPU."""
+  if system == "hf":
+    import torch
+    return (lambda: torch.cuda.max_memory_allocated() / 2**20) if torch.cuda.is_available() else None
+  import tensorflow as tf
+  if not tf.config.list_physical_devices("GPU"):
+    return None
+  return lambda: tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
 
 
 BUILDERS = {"ours": build_ours, "tfm": build_tfm, "kerashub": build_kerashub, "hf": build_hf}
@@ -177,7 +190,8 @@ def main():
   def check(loss):
     if not np.isfinite(loss):
       raise SystemExit(f"{args.system}: non-finite loss {loss} in warm-up")
-  worker_protocol.serve(step, build_s, warmup=2, check=check)
+  worker_protocol.serve(step, build_s, warmup=2, check=check,
+                        device_peak_mb=device_peak_mb(args.system))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
   worker → {"ready": true, "build_s": ..., "warmup_s": [...]}   after `warmup` untimed calls
   coordinator → "run K"      worker → {"step_s": [K per-call seconds]}
-  coordinator → "quit"       worker → {"peak_rss_mb": ...} and returns
+  coordinator → "quit"       worker → {"peak_rss_mb": ..., "device_peak_mb": ... (GPU)} and returns
 """
 import json
 import resource
@@ -10,8 +10,9 @@ import sys
 import time
 
 
-def serve(step, build_s, warmup=2, check=None):
-  """Answers the coordinator on stdin/stdout; `check(result)` validates the warm-up output."""
+def serve(step, build_s, warmup=2, check=None, device_peak_mb=None):
+  """Answers the coordinator on stdin/stdout; `check(result)` validates the warm-up output;
+  `device_peak_mb()` (on an accelerator) gives the peak device memory for the final report."""
   warmup_s = []
   for _ in range(warmup):  # the first call traces/compiles; later ones settle allocators
     t = time.perf_counter()
@@ -31,5 +32,7 @@ def serve(step, build_s, warmup=2, check=None):
       print(json.dumps({"step_s": times}), flush=True)
     elif cmd and cmd[0] == "quit":
       break
-  rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-  print(json.dumps({"peak_rss_mb": rss_mb}), flush=True)
+  report = {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+  if device_peak_mb is not None:
+    report["device_peak_mb"] = device_peak_mb()
+  print(json.dumps(report), flush=True)
