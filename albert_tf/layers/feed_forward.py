@@ -34,9 +34,10 @@ class FeedForward(tf_keras.layers.Layer):
         axis=-1, epsilon=config.layer_norm_eps, dtype="float32", name="LayerNorm_1")
 
   def call(self, x, training=None):
-    out = self.dropout(self.output_dense(self.intermediate(x)), training=training)
-    return tf.cast(self.layer_norm(tf.cast(out, tf.float32) + tf.cast(x, tf.float32)),
-                   self.compute_dtype)
+    x2d = tf.reshape(x, [-1, self.config.hidden_size])  # [B·T,H]: see SelfAttention.call
+    out = self.dropout(self.output_dense(self.intermediate(x2d)), training=training)
+    out = self.layer_norm(tf.cast(out, tf.float32) + tf.cast(x2d, tf.float32))
+    return tf.reshape(tf.cast(out, self.compute_dtype), tf.shape(x))
 
   def get_config(self):
     return {**super().get_config(), "config": self.config.to_dict()}
