@@ -55,10 +55,14 @@ def worker_env(name):
   return env
 
 
+def default_rss_limit_gb():
+  return round(psutil.virtual_memory().total / 2**30 * 0.85, 1)
+
+
 class Worker:
   """A persistent worker process speaking the run-K protocol of train_worker.py."""
 
-  def __init__(self, name, cmd, env, rss_limit_gb):
+  def __init__(self, name, cmd, env, rss_limit_gb=None):
     self.name = name
     self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, env=env)
@@ -66,7 +70,8 @@ class Worker:
     threading.Thread(target=self._watch_rss, args=(rss_limit_gb,), daemon=True).start()
 
   def _watch_rss(self, limit_gb):
-    """Kills the worker once its RSS passes limit_gb (checked every 0.2 s)."""
+    """Kills the worker once its RSS passes limit_gb (default: 85 % of RAM; every 0.2 s)."""
+    limit_gb = limit_gb or default_rss_limit_gb()
     try:
       proc = psutil.Process(self.proc.pid)
       while self.proc.poll() is None:
@@ -154,13 +159,13 @@ def available(name):
       PACKAGE_OF[name.partition("@")[0].partition("+")[0]]) is not None
 
 
-def ceilings():
+def ceilings(n=4096):
   out = {}
   for framework, env_name in (("tf", "ours"), ("tf", "tfm"), ("torch", "hf")):
     if framework == "torch" and not importlib.util.find_spec("torch"):
       continue
     res = subprocess.run([sys.executable, os.path.join(HERE, "matmul_ceiling.py"),
-                          f"--framework={framework}"], capture_output=True, text=True,
+                          f"--framework={framework}", f"--n={n}"], capture_output=True, text=True,
                          env=worker_env(env_name), check=True)
     suffix = "_onednn" if env_name == "ours" else ""
     out.update({k + suffix: v for k, v in json.loads(res.stdout.strip().splitlines()[-1]).items()})
@@ -229,16 +234,17 @@ def main():
                       help="run the systems one after another (not interleaved), one process "
                            "alive at a time: for configs whose workers do not fit in memory")
   parser.add_argument("--rss_limit_gb", type=float,
-                      default=round(psutil.virtual_memory().total / 2**30 * 0.85, 1),
+                      default=default_rss_limit_gb(),
                       help="stop a worker whose resident memory passes this (default: 85%% of "
                            "RAM); with interleaved workers, their sum must fit too")
+  parser.add_argument("--ceiling_n", type=int, default=4096, help="matmul size for the ceiling")
   parser.add_argument("--peak_tflops", type=float, default=None,
                       help="the GPU's dense peak for MFU when it is not in GPU_PEAK_TFLOPS")
   parser.add_argument("--out", default=os.path.join(HERE, "results", "train.json"))
   args = parser.parse_args()
   systems = [s for s in args.systems.split(",") if available(s) or print(f"skip {s}: not installed")]
   accelerator = detect_accelerator(args.peak_tflops)
-  result = {"date": time.strftime("%Y-%m-%d"), "ceilings_gflops": ceilings(), "rows": [],
+  result = {"date": time.strftime("%Y-%m-%d"), "ceilings_gflops": ceilings(args.ceiling_n), "rows": [],
             "accelerator": accelerator}
   if accelerator:
     print(f"accelerator: {accelerator['name']}, dense peak (TFLOP/s): "
@@ -256,6 +262,10 @@ def main():
         with open(args.out, "w") as f:
           json.dump(result, f, indent=1)
   print(f"wrote {args.out}")
+  failed = [f"{r['system']} ({r['preset']} T={r['seq']} {r['precision']})" for r in result["rows"]
+            if "error" in r and not r["error"].startswith("out of memory")]
+  if failed:  # out-of-memory rows are results; crashed workers are not
+    raise SystemExit(f"workers failed: {', '.join(failed)}; their errors are in {args.out}")
 
 
 if __name__ == "__main__":

@@ -27,12 +27,14 @@ def gelu_tanh(x):
 
   d/dx = 0.5·(1 + t) + 0.5·x·(1 − t²)·sqrt(2/π)·(1 + 3·0.044715·x²),  t = tanh(...)
   """
-  t = tf.math.tanh(_SQRT_2_OVER_PI * (x + tf.cast(_COEFF, x.dtype) * tf.math.pow(x, 3)))
-  y = 0.5 * x * (1.0 + t)
+  with tf.name_scope("gelu"):  # the scopes name these ops in profiles (bench/step_profile.py)
+    t = tf.math.tanh(_SQRT_2_OVER_PI * (x + tf.cast(_COEFF, x.dtype) * tf.math.pow(x, 3)))
+    y = 0.5 * x * (1.0 + t)
 
   def grad(dy):
-    inner_grad = _SQRT_2_OVER_PI * (1.0 + (3 * _COEFF) * tf.math.square(x))
-    return dy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - tf.math.square(t)) * inner_grad)
+    with tf.name_scope("gelu_grad"):
+      inner_grad = _SQRT_2_OVER_PI * (1.0 + (3 * _COEFF) * tf.math.square(x))
+      return dy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - tf.math.square(t)) * inner_grad)
   return y, grad
 
 
