@@ -33,8 +33,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
-ALL_SYSTEMS = ["ours", "ours+xla", "ours@recompute", "tfm", "tfm+xla", "tfm@onednn", "kerashub", "kerashub+xla",
-               "hf", "hf+compile"]
+ALL_SYSTEMS = ["ours", "ours+xla", "ours@recompute", "tfm", "tfm+xla", "tfm@onednn", "kerashub",
+               "kerashub+xla", "hf", "hf+compile"]
 PACKAGE_OF = {"ours": "tf_keras", "tfm": "official", "kerashub": "keras_hub", "hf": "torch"}
 
 
@@ -145,8 +145,8 @@ def detect_accelerator(peak_tflops=None):
   if res.returncode or not names:
     return None
   name = names[0].strip()
-  if peak_tflops:
-    peaks = (peak_tflops, peak_tflops)
+  if peak_tflops:  # TF32 is half the dense bf16 rate on every NVIDIA tensor-core GPU listed
+    peaks = (peak_tflops, peak_tflops / 2)
   else:
     peaks = next((v for k, v in GPU_PEAK_TFLOPS.items() if k in name), None)
     if peaks is None:
@@ -239,7 +239,8 @@ def main():
                            "RAM); with interleaved workers, their sum must fit too")
   parser.add_argument("--ceiling_n", type=int, default=4096, help="matmul size for the ceiling")
   parser.add_argument("--peak_tflops", type=float, default=None,
-                      help="the GPU's dense peak for MFU when it is not in GPU_PEAK_TFLOPS")
+                      help="the GPU's dense bf16 peak (TFLOP/s) for MFU when it is not in "
+                           "GPU_PEAK_TFLOPS; fp32 rows use half of it (TF32)")
   parser.add_argument("--out", default=os.path.join(HERE, "results", "train.json"))
   args = parser.parse_args()
   systems = [s for s in args.systems.split(",") if available(s) or print(f"skip {s}: not installed")]
