@@ -3,7 +3,6 @@
 All models are albert_tiny with random weights saved as our own checkpoint format;
 dropout is set to 0.1 so the tests can see that it follows `training`.
 """
-import functools
 import os
 
 import pytest
@@ -58,8 +57,9 @@ def serving_base(tmp_path_factory, tiny_checkpoint, tiny_dropout_config):
   return base, path
 
 
-@functools.lru_cache(maxsize=1)
 def _preprocessor():
+  """A new one per call: a cached one's SentencepieceOp resource can be gone by the time a
+  later test in the same worker uses it (NotFoundError seen with another test order)."""
   from albert_tf import resources
   from export.preprocessor import AlbertPreprocessor
   return AlbertPreprocessor(resources.DEFAULT_SPM_MODEL)
