@@ -32,9 +32,10 @@ def test_fine_tune_lowers_loss_and_round_trips(preprocessor_dir, encoder_dir, tm
                 loss=tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True))
 
   before = model.evaluate(texts, labels, batch_size=100, verbose=0)
-  # 30 steps of 64 (about 6 passes over the 300 rows): the training loss must drop.
+  # 60 steps of 64 (about 13 passes over the 300 rows): the training loss must drop. With 30
+  # steps the drop was 0.04 in one test order (a fresh-clone run), under the 0.05 required.
   dataset = tf.data.Dataset.from_tensor_slices((texts, labels)).shuffle(300, seed=1).repeat()
-  model.fit(dataset.batch(64), epochs=1, steps_per_epoch=30, verbose=0)
+  model.fit(dataset.batch(64), epochs=1, steps_per_epoch=60, verbose=0)
   after = model.evaluate(texts, labels, batch_size=100, verbose=0)
   assert after < before - 0.05, (before, after)
 
