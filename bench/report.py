@@ -26,7 +26,8 @@ def train_table(result):
   for r in rows:
     config = f"{r['preset']} T={r['seq']} B={r['batch']} {r['precision']}"
     if "error" in r:
-      lines.append(f"| {config} | {r['system']} | {r['error']} | | | | | 0 |")
+      lines.append(f"| {config} | {r['system']} | {r['error']} | | | | | 0 |"
+                   + (" | |" if result.get("accelerator") else ""))
       continue
     # The reference is `ours`, or `ours@recompute` where plain `ours` ran out of memory.
     ours = next((x for name in ("ours", "ours@recompute") for x in rows
