@@ -2,7 +2,7 @@
 
 Data flow (one module per stage):
     documents.py         ① stream files (globs, .gz) into blocks of documents
-    tokenization.py      ② preprocess_text + SentencePiece + digit-comma rule, word starts
+    (albert_tf/tokenization.py ② preprocess_text + SentencePiece + digit-comma rule, word starts)
     instances.py         ③ SOP segment pairs (A, B, label) per document pass
     masking.py           ④ n-gram whole-word masking, 80/10/10 per token
     example_codec.py     ⑤ tf.train.Example bytes (fixed schema from albert_tf/features.py)

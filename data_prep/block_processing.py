@@ -20,7 +20,7 @@ import random
 
 from data_prep import instance_stats, instances, masking
 from data_prep.example_codec import ExampleEncoder
-from data_prep.tokenization import SentencePieceTokenizer
+from albert_tf.tokenization import SentencePieceTokenizer
 
 log = logging.getLogger(__name__)
 

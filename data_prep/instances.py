@@ -1,7 +1,7 @@
 """③ Segment pairs and SOP labels from one document (albert_spec.md §3.3).
 
 A document is a list of sentences; a sentence is `(ids, flags)`: SentencePiece
-ids and the matching word-start flags (bytes of 0/1, see tokenization.py).
+ids and the matching word-start flags (bytes of 0/1, see albert_tf/tokenization.py).
 
 Rules (official `create_instances_from_document`):
   * target length = max_seq_length - 3, or with prob `short_seq_prob` a

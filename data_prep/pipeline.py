@@ -30,7 +30,7 @@ import traceback
 from data_prep import block_processing, documents, instance_stats, shard_writer
 from data_prep.config import ConfigError
 from data_prep.documents import InputError
-from data_prep.tokenization import SentencePieceTokenizer
+from albert_tf.tokenization import SentencePieceTokenizer
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ CLI: data_prep/train_sentencepiece.py.
 import dataclasses
 
 from data_prep import documents
-from data_prep.tokenization import preprocess_text
+from albert_tf.tokenization import preprocess_text
 
 USER_DEFINED_SYMBOLS = ("(", ")", '"', "-", ".", "\u2013", "\u00a3", "\u20ac")
 CONTROL_SYMBOLS = ("[CLS]", "[SEP]", "[MASK]")

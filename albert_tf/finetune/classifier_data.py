@@ -4,7 +4,7 @@
   [CLS] a [SEP] b [SEP]    pairs: pop the last piece of the longer side until ≤ max − 3
   type ids 0 for [CLS] a [SEP], 1 for b [SEP]; padding id 0, mask 0
 
-Text goes through data_prep.tokenization (preprocess_text, then SentencePiece).
+Text goes through albert_tf.tokenization (preprocess_text, then SentencePiece).
 
 Example:
     >>> a, b = list("abcde"), list("xy")
@@ -14,7 +14,7 @@ Example:
 import numpy as np
 
 from albert_tf.finetune import glue
-from data_prep import tokenization
+from albert_tf import tokenization
 
 
 def truncate_seq_pair(tokens_a, tokens_b, max_length):

@@ -7,7 +7,7 @@
   --preset=albert_tiny|albert_base|...         a preset config (random init unless a
                                                checkpoint is given)
   --hub_encoder [--hub_preprocessor]           hub.KerasLayer(trainable=True) on the TF2
-        encoder SavedModel; text processing still runs through data_prep.tokenization with
+        encoder SavedModel; text processing still runs through albert_tf.tokenization with
         the SentencePiece model shipped inside the export (assets/*.model) unless
         --spm_model_file is given, so every path tokenizes identically
   none                                         random init of albert_base's config
@@ -24,7 +24,7 @@ import tensorflow as tf
 
 from albert_tf import configs
 from albert_tf import resources
-from data_prep import tokenization
+from albert_tf import tokenization
 
 
 @dataclasses.dataclass
@@ -151,5 +151,5 @@ def check_hub_preprocessor(spec, tokenizer, texts):
     ours = tokenizer.convert_tokens_to_ids(tokenizer.tokenize(text))
     if flat != ours:
       raise ValueError(f"--hub_preprocessor tokenizes {text!r} as {flat[:12]}..., "
-                       f"data_prep.tokenization as {ours[:12]}...; give the matching "
+                       f"albert_tf.tokenization as {ours[:12]}...; give the matching "
                        "--spm_model_file")

@@ -1,9 +1,9 @@
 """SQuAD JSON → examples → doc-stride features, with a piece ↔ character map of the context.
 
 Character mapping. The context is normalized character by character (whitespace runs → one
-space, NFKD, combining marks dropped, lowercase: exactly data_prep.tokenization's
+space, NFKD, combining marks dropped, lowercase: exactly albert_tf.tokenization's
 preprocess_text, which is checked), encoded into SentencePiece pieces with
-data_prep.tokenization, and the pieces are aligned back onto the normalized characters
+albert_tf.tokenization, and the pieces are aligned back onto the normalized characters
 (SentencePiece's "▁" = a space). So every piece gets the span
 [char_start, char_end) of original context characters it covers. An answer's character
 span maps to the pieces that overlap it, and a predicted piece span maps back to the exact
@@ -33,7 +33,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from data_prep import tokenization
+from albert_tf import tokenization
 
 SPIECE_UNDERLINE = tokenization.SPIECE_UNDERLINE
 

@@ -2,7 +2,7 @@
 import sentencepiece as spm
 
 from data_prep import sentencepiece_training as train_sentencepiece
-from data_prep.tokenization import SentencePieceTokenizer
+from albert_tf.tokenization import SentencePieceTokenizer
 
 
 def test_tiny_model_has_albert_special_ids(small_corpus, tmp_path):

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from albert_tf import resources
-from data_prep import tokenization
+from albert_tf import tokenization
 from export import text_normalization
 from export.sentencepiece_tokenizer import AlbertSentencepieceTokenizer
 

@@ -12,7 +12,7 @@ TINY = os.path.join(os.path.dirname(__file__), "..", "..", "testdata", "race_tin
 @pytest.fixture(scope="module")
 def tokenizer():
   from albert_tf.resources import DEFAULT_SPM_MODEL
-  from data_prep.tokenization import SentencePieceTokenizer
+  from albert_tf.tokenization import SentencePieceTokenizer
   return SentencePieceTokenizer(DEFAULT_SPM_MODEL)
 
 

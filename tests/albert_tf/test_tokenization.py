@@ -4,8 +4,8 @@ import pickle
 import pytest
 import sentencepiece as spm
 
-from data_prep import tokenization
-from data_prep.tokenization import SentencePieceTokenizer, is_start_piece, preprocess_text
+from albert_tf import tokenization
+from albert_tf.tokenization import SentencePieceTokenizer, is_start_piece, preprocess_text
 
 SAMPLE = [
     "Hello World! This is ALBERT.",
