@@ -26,11 +26,11 @@ EXPORT_SCRIPT = """
 import sys, tf_keras
 from albert_tf.configs import AlbertConfig
 from albert_tf.pretrainer import AlbertPretrainer
-from export import serving_export
+from export import servable
 if sys.argv[3] == "bf16":
   tf_keras.mixed_precision.set_global_policy("mixed_bfloat16")
 model = AlbertPretrainer(AlbertConfig.from_preset(sys.argv[1])).ensure_built()
-print(serving_export.export_serving(sys.argv[2], pretrainer=model, version=1, seq_length=int(sys.argv[4])))
+print(servable.export_serving(sys.argv[2], pretrainer=model, version=1, seq_length=int(sys.argv[4])))
 """
 
 

@@ -18,7 +18,7 @@ of text, typically tens of documents) instead of the whole corpus.
 import logging
 import random
 
-from data_prep import instance_stats, instances, masking
+from data_prep import instance_counts, instances, masking
 from data_prep.example_codec import ExampleEncoder
 from albert_tf.tokenization import SentencePieceTokenizer
 
@@ -134,4 +134,4 @@ class BlockProcessor:
 
 
 def new_stats(config):
-  return (instance_stats.ExampleStats(config.max_seq_length), instance_stats.DocumentStats())
+  return (instance_counts.ExampleStats(config.max_seq_length), instance_counts.DocumentStats())

@@ -27,7 +27,7 @@ import queue
 import time
 import traceback
 
-from data_prep import block_processing, documents, instance_stats, shard_writer
+from data_prep import block_processing, documents, instance_counts, shard_writer
 from data_prep.config import ConfigError
 from data_prep.documents import InputError
 from albert_tf.tokenization import SentencePieceTokenizer
@@ -198,7 +198,7 @@ def _check_manifest(config, meta_dir):
       raise ConfigError(f"{meta_dir} holds shards made with other options ({', '.join(diff)});"
                         " use a new output folder or delete it")
   os.makedirs(os.path.join(meta_dir, shard_writer.MARKER_DIR), exist_ok=True)
-  shard_writer.atomic_write_text(path, instance_stats.dumps(wanted))
+  shard_writer.atomic_write_text(path, instance_counts.dumps(wanted))
 
 
 def _remove_stale_temporaries(paths):
@@ -251,7 +251,7 @@ def run(config):
     with open(stats_path, encoding="utf-8") as f:
       return json.load(f)
   stats = _aggregate(config, files, read_counts)
-  shard_writer.atomic_write_text(stats_path, instance_stats.dumps(stats))
+  shard_writer.atomic_write_text(stats_path, instance_counts.dumps(stats))
   _warn_about_input(stats)
   if stats["instances"] == 0:
     skipped = stats["input"]["binary_files_skipped"]
@@ -282,13 +282,13 @@ def _warn_about_input(stats):
 
 def _aggregate(config, files, read_counts):
   """Merges the per-shard markers into the stats.json dict."""
-  examples = instance_stats.ExampleStats(config.max_seq_length)
-  docs = instance_stats.DocumentStats()
+  examples = instance_counts.ExampleStats(config.max_seq_length)
+  docs = instance_counts.DocumentStats()
   for path in config.shard_paths():
     with open(shard_writer.marker_path(config.meta_dir(), path), encoding="utf-8") as f:
       state = json.load(f)
-    examples.merge(instance_stats.ExampleStats.from_state(state["examples"]))
-    docs.merge(instance_stats.DocumentStats(**state["documents"]))
+    examples.merge(instance_counts.ExampleStats.from_state(state["examples"]))
+    docs.merge(instance_counts.DocumentStats(**state["documents"]))
   stats = examples.summary()
   stats["documents"] = dataclasses.asdict(docs)
   stats["input"] = dataclasses.asdict(read_counts)

@@ -14,7 +14,7 @@ import sys
 
 from absl import app, flags
 
-from data_prep import example_codec, instance_stats, tfrecord_io
+from data_prep import example_codec, instance_counts, tfrecord_io
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("mask_id", 4, "Id of [MASK] in the vocabulary (4 in ALBERT's 30k-clean).")
@@ -32,14 +32,14 @@ def compute(paths, mask_id=4, max_records=0):
     for data in tfrecord_io.iter_file_records(path):
       example = example_codec.decode_example(data)
       if stats is None:
-        stats = instance_stats.ExampleStats(len(example["input_ids"]))
+        stats = instance_counts.ExampleStats(len(example["input_ids"]))
       stats.add_decoded(example, mask_id=mask_id)
       count += 1
       if max_records and count >= max_records:
         break
     if max_records and count >= max_records:
       break
-  summary = (stats or instance_stats.ExampleStats(0)).summary()
+  summary = (stats or instance_counts.ExampleStats(0)).summary()
   summary["files"] = len(files)
   return summary
 
@@ -52,7 +52,7 @@ def main(argv):
   except (OSError, ValueError) as e:
     print(f"error: {e}", file=sys.stderr)
     return 1
-  sys.stdout.write(instance_stats.dumps(summary))
+  sys.stdout.write(instance_counts.dumps(summary))
   return 0
 
 

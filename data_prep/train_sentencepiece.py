@@ -4,7 +4,7 @@ COMMAND (about 1-2 min on 2 cores for the shipped corpus at 30k pieces):
     python -m data_prep.train_sentencepiece --model_prefix=/tmp/my-30k \
         --input_file=albert_tf/assets/books.txt.gz --vocab_size=30000
 
-Settings: see data_prep/sentencepiece_training.py (the released 30k-clean
+Settings: see data_prep/vocab_trainer.py (the released 30k-clean
 model's: unigram, <pad>=0 <unk>=1 [CLS]=2 [SEP]=3 [MASK]=4, no BOS/EOS,
 character_coverage 0.99995, sampled and shuffled input).
 Writes <model_prefix>.model and <model_prefix>.vocab.
@@ -15,7 +15,7 @@ import sys
 from absl import app, flags
 
 from albert_tf import resources
-from data_prep import documents, sentencepiece_training
+from data_prep import documents, vocab_trainer
 
 FLAGS = flags.FLAGS
 
@@ -41,11 +41,11 @@ def main(argv):
   if not FLAGS.model_prefix:
     print("error: --model_prefix is required (e.g. /tmp/my-30k)", file=sys.stderr)
     return 1
-  fields = dataclasses.fields(sentencepiece_training.SentencePieceConfig)
-  config = sentencepiece_training.SentencePieceConfig(
+  fields = dataclasses.fields(vocab_trainer.SentencePieceConfig)
+  config = vocab_trainer.SentencePieceConfig(
       **{f.name: FLAGS[f.name].value for f in fields})
   try:
-    path = sentencepiece_training.train(config)
+    path = vocab_trainer.train(config)
   except (ValueError, RuntimeError, documents.InputError) as e:
     print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
     return 1

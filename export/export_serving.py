@@ -17,7 +17,7 @@ from absl import flags
 from albert_tf import resources
 from export import checkpoint_loading
 from export import cli_errors
-from export import serving_export
+from export import servable
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("albert_config_file", None, "albert_config.json of the model (default: "
@@ -39,7 +39,7 @@ def main(argv):
   del argv
   config = checkpoint_loading.resolve_config(FLAGS.albert_config_file, FLAGS.preset,
                                              FLAGS.init_checkpoint)
-  path = serving_export.export_serving(
+  path = servable.export_serving(
       FLAGS.model_base_path, config=config, init_checkpoint=FLAGS.init_checkpoint,
       spm_model_file=FLAGS.spm_model_file, version=FLAGS.version, seq_length=FLAGS.seq_length,
       model_name=FLAGS.model_name, lower_case=FLAGS.do_lower_case)

@@ -22,7 +22,7 @@ from absl import flags
 from albert_tf import resources
 from export import checkpoint_loading
 from export import cli_errors
-from export import hub_exports
+from export import hub_models
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("albert_config_file", None, "albert_config.json of the model (default: "
@@ -32,7 +32,7 @@ flags.DEFINE_string("init_checkpoint", None, "Checkpoint directory or prefix (ou
                     "Required for the encoder export types.")
 flags.DEFINE_string("spm_model_file", resources.DEFAULT_SPM_MODEL,
                     "SentencePiece model for the preprocessor (default: the shipped 30k-clean).")
-flags.DEFINE_enum("export_type", "encoder", hub_exports.EXPORT_TYPES, "What to export.")
+flags.DEFINE_enum("export_type", "encoder", hub_models.EXPORT_TYPES, "What to export.")
 flags.DEFINE_string("export_dir", None, "Output directory (must not exist or be empty).")
 flags.DEFINE_integer("default_seq_length", 128, "seq_length of the preprocessor's root call.")
 flags.DEFINE_bool("do_lower_case", True, "Lowercase text (True for all public ALBERTs).")
@@ -46,7 +46,7 @@ def main(argv):
   if FLAGS.export_type != "preprocessor":
     config = checkpoint_loading.resolve_config(FLAGS.albert_config_file, FLAGS.preset,
                                                FLAGS.init_checkpoint)
-  ops = hub_exports.export_hub(
+  ops = hub_models.export_hub(
       FLAGS.export_type, FLAGS.export_dir, config=config, init_checkpoint=FLAGS.init_checkpoint,
       spm_model_file=FLAGS.spm_model_file, lower_case=FLAGS.do_lower_case,
       default_seq_length=FLAGS.default_seq_length)

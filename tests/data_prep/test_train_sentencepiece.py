@@ -1,7 +1,7 @@
 """SentencePiece training with the ALBERT settings, on a tiny vocabulary."""
 import sentencepiece as spm
 
-from data_prep import sentencepiece_training as train_sentencepiece
+from data_prep import vocab_trainer as train_sentencepiece
 from albert_tf.tokenization import SentencePieceTokenizer
 
 

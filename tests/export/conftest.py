@@ -31,29 +31,29 @@ def tiny_checkpoint(tmp_path_factory, tiny_dropout_config):
 
 @pytest.fixture(scope="session")
 def preprocessor_dir(tmp_path_factory):
-  from export import hub_exports
+  from export import hub_models
   path = os.path.join(str(tmp_path_factory.mktemp("hub")), "preprocessor")
-  ops = hub_exports.export_hub("preprocessor", path)
+  ops = hub_models.export_hub("preprocessor", path)
   return path, ops
 
 
 @pytest.fixture(scope="session")
 def encoder_dir(tmp_path_factory, tiny_checkpoint, tiny_dropout_config):
-  from export import hub_exports
+  from export import hub_models
   path = os.path.join(str(tmp_path_factory.mktemp("hub")), "encoder")
-  ops = hub_exports.export_hub("encoder_with_mlm", path, config=tiny_dropout_config,
-                               init_checkpoint=tiny_checkpoint[1])
+  ops = hub_models.export_hub("encoder_with_mlm", path, config=tiny_dropout_config,
+                              init_checkpoint=tiny_checkpoint[1])
   return path, ops
 
 
 @pytest.fixture(scope="session")
 def serving_base(tmp_path_factory, tiny_checkpoint, tiny_dropout_config):
   """model_base_path holding version 1 of the serving export (seq_length 32)."""
-  from export import serving_export
+  from export import servable
   base = os.path.join(str(tmp_path_factory.mktemp("serving")), "albert")
-  path = serving_export.export_serving(base, config=tiny_dropout_config,
-                                       init_checkpoint=tiny_checkpoint[1],
-                                       seq_length=SERVING_SEQ_LENGTH)
+  path = servable.export_serving(base, config=tiny_dropout_config,
+                                 init_checkpoint=tiny_checkpoint[1],
+                                 seq_length=SERVING_SEQ_LENGTH)
   return base, path
 
 

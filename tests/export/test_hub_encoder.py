@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from export import hub_exports
+from export import hub_models
 
 
 def _inputs(batch=2, length=9, seed=0):
@@ -60,7 +60,7 @@ def test_serving_signature_and_config(encoder_dir):
   loaded = tf.saved_model.load(encoder_dir[0])
   out = loaded.signatures["serving_default"](**_inputs())
   assert set(out) == {"pooled_output", "sequence_output", "default"}
-  assert os.path.exists(os.path.join(encoder_dir[0], hub_exports.CONFIG_FILE))
+  assert os.path.exists(os.path.join(encoder_dir[0], hub_models.CONFIG_FILE))
 
 
 def test_preprocessor_works_after_copy_and_removal(preprocessor_dir, tmp_path):
@@ -79,4 +79,4 @@ def test_preprocessor_works_after_copy_and_removal(preprocessor_dir, tmp_path):
 
 def test_existing_export_dir_is_not_overwritten(encoder_dir):
   with pytest.raises(FileExistsError):
-    hub_exports.export_hub("preprocessor", encoder_dir[0])
+    hub_models.export_hub("preprocessor", encoder_dir[0])

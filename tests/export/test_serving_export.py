@@ -9,7 +9,7 @@ import tensorflow as tf
 import tf_keras
 
 from albert_tf.checkpoints.errors import CheckpointMismatchError
-from export import serving_export
+from export import servable
 from export import serving_module
 from export import versioning
 from export import warmup
@@ -94,7 +94,7 @@ def test_version_layout_and_no_overwrite(serving_base, tiny_checkpoint):
   assert os.path.exists(os.path.join(path, "assets.extra", "albert_config.json"))
   assert versioning.next_version(base) == 2
   with pytest.raises(FileExistsError, match="never overwritten"):
-    serving_export.export_serving(base, pretrainer=tiny_checkpoint[0], version=1)
+    servable.export_serving(base, pretrainer=tiny_checkpoint[0], version=1)
 
 
 def test_versioning_is_atomic(tmp_path):
@@ -113,15 +113,15 @@ def test_versioning_is_atomic(tmp_path):
 def test_mismatched_checkpoint_lists_variables(tiny_checkpoint, tiny_dropout_config, tmp_path):
   wrong = tiny_dropout_config.replace(hidden_size=48, num_attention_heads=2, intermediate_size=96)
   with pytest.raises(CheckpointMismatchError, match=r"mis-shaped \[model/encoder/") as err:
-    serving_export.export_serving(str(tmp_path), config=wrong, init_checkpoint=tiny_checkpoint[1])
+    servable.export_serving(str(tmp_path), config=wrong, init_checkpoint=tiny_checkpoint[1])
   assert len(err.value.mis_shaped) > 5
   assert os.listdir(str(tmp_path)) == []
 
 
 def test_missing_checkpoint(tiny_dropout_config, tmp_path):
   with pytest.raises(ValueError, match="no TensorFlow checkpoint"):
-    serving_export.export_serving(str(tmp_path / "m"), config=tiny_dropout_config,
-                                  init_checkpoint=str(tmp_path / "nope" / "ckpt-1"))
+    servable.export_serving(str(tmp_path / "m"), config=tiny_dropout_config,
+                            init_checkpoint=str(tmp_path / "nope" / "ckpt-1"))
 
 
 class _PooledClassifier(tf_keras.layers.Layer):

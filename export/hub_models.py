@@ -1,4 +1,4 @@
-"""Library side of `python -m export.export_tfhub`: one function per TF Hub export.
+"""The TF Hub SavedModels (library side of `python -m export.export_tfhub`).
 
 `export_hub(export_type, export_dir, ...)` writes one SavedModel:
   encoder           HubEncoder (export.hub_encoder) from a restored checkpoint

@@ -1,5 +1,5 @@
 """Statistics definitions (shared by stats.json and `python -m data_prep.stats`)."""
-from data_prep.instance_stats import ExampleStats
+from data_prep.instance_counts import ExampleStats
 
 
 def _add(stats, ids, positions, labels, boundary=None, n0=3, label=0):

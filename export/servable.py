@@ -1,4 +1,4 @@
-"""Library side of `python -m export.export_serving`: a versioned TF Serving model.
+"""A servable: one version directory of a TF Serving model (library of `export.export_serving`).
 
 `export_serving(model_base_path, ...)` restores the model (or takes one in memory),
 builds export.serving_module.ServingModule, and inside a temporary sibling directory
