@@ -1,0 +1,71 @@
+"""The knobs of the paper-in-miniature matrix: the full CPU recipe and the --quick one.
+
+Every pretraining arm gets the same budget (steps × batch × seq), every fine-tuning cell the
+same steps and seeds, so arms differ only in what the claim varies (init, sentence
+objective, sharing).
+
+Example:
+    >>> quick = MiniatureSettings.quick()
+    >>> quick.pretrain_steps < MiniatureSettings().pretrain_steps
+    True
+"""
+import dataclasses
+from typing import Tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class MiniatureSettings:
+  """Defaults: the CPU recipe (RESULTS.md "Recipe"); `quick()`: minutes, for tests/CI."""
+  # Corpus: shipped files (albert_tf/assets); every `heldout_every`-th document is held out.
+  corpora: Tuple[str, ...] = ("books.txt.gz", "wiki.txt.gz", "news.txt.gz")
+  heldout_every: int = 25
+  max_documents: int = 0             # 0: all documents of each corpus
+  max_seq_length: int = 128
+  max_predictions_per_seq: int = 20
+  dupe_factor: int = 4
+  # Model (share_parameters=all for the recipe; E < H as ALBERT).
+  embedding_size: int = 128
+  hidden_size: int = 256
+  num_hidden_layers: int = 4
+  num_attention_heads: int = 4
+  intermediate_size: int = 1024
+  # Pretraining (LAMB, warmup then linear decay).
+  pretrain_steps: int = 3000
+  pretrain_batch_size: int = 64
+  learning_rate: float = 3e-3
+  warmup_steps: int = 200
+  eval_every_steps: int = 500
+  max_eval_steps: int = 40
+  eval_batch_size: int = 64
+  # Fine-tuning (GLUE, from ../shared/data/glue copied into the repo's testdata or given).
+  tasks: Tuple[str, ...] = ("SST-2", "STS-B", "CoLA")
+  seeds: int = 5
+  finetune_steps: int = 600
+  finetune_batch_size: int = 32
+  finetune_learning_rate: float = 1e-4
+  finetune_warmup_steps: int = 60
+  finetune_seq_length: int = 64
+  max_train_examples: int = 4000
+  # Linear probe of the sentence-pair objectives on frozen pooled outputs.
+  probe_examples: int = 2000
+
+  @classmethod
+  def quick(cls):
+    """Tiny everything: the whole matrix in a few minutes (what CI runs)."""
+    return cls(corpora=("news.txt.gz",), heldout_every=5, max_documents=60, max_seq_length=32,
+               max_predictions_per_seq=5, dupe_factor=1, embedding_size=16, hidden_size=32,
+               num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+               pretrain_steps=20, pretrain_batch_size=8, warmup_steps=2, eval_every_steps=10,
+               max_eval_steps=2, eval_batch_size=8, tasks=("SST-2",), seeds=2,
+               finetune_steps=6, finetune_batch_size=8, finetune_warmup_steps=0,
+               finetune_seq_length=32, max_train_examples=64, probe_examples=64)
+
+  def model_config(self, share_parameters="all"):
+    """albert_config.json values for one pretraining arm (dropout 0, the ALBERT v2 setting)."""
+    return {"vocab_size": 30000, "embedding_size": self.embedding_size,
+            "hidden_size": self.hidden_size, "num_hidden_layers": self.num_hidden_layers,
+            "num_attention_heads": self.num_attention_heads,
+            "intermediate_size": self.intermediate_size,
+            "max_position_embeddings": max(self.max_seq_length, self.finetune_seq_length),
+            "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0,
+            "share_parameters": share_parameters}
