@@ -24,7 +24,10 @@ from albert_tf.layers import initializers
 
 
 class FactorizedEmbedding(tf_keras.layers.Layer):
-  """Word + type + position embeddings of width E, LayerNorm, dropout, E→H projection."""
+  """Word + type + position embeddings of width E, LayerNorm, dropout, E→H projection.
+
+  Output [B,T,H] in the compute dtype (bfloat16 under mixed_bfloat16); LayerNorm runs in float32.
+  """
 
   def __init__(self, config, **kwargs):
     super().__init__(name=kwargs.pop("name", "embeddings"), **kwargs)

@@ -19,7 +19,10 @@ from albert_tf.layers import activations
 
 
 class FeedForward(tf_keras.layers.Layer):
-  """Dense H→F with activation, Dense F→H, dropout, residual, LayerNorm."""
+  """Dense H→F with activation, Dense F→H, dropout, residual, LayerNorm.
+
+  Output [B,T,H] in the compute dtype (bfloat16 under mixed_bfloat16); LayerNorm runs in float32.
+  """
 
   def __init__(self, config, **kwargs):
     super().__init__(name=kwargs.pop("name", "ffn"), **kwargs)

@@ -27,7 +27,10 @@ from albert_tf.layers import activations
 
 
 class MaskedLMHead(tf_keras.layers.Layer):
-  """Gather → Dense H→E + act → LayerNorm → logits against the tied word table."""
+  """Gather → Dense H→E + act → LayerNorm → logits against the tied word table.
+
+  Logits [B,P,V] are float32 under every dtype policy (the matmul runs in the compute dtype).
+  """
 
   def __init__(self, config, embedding_table, **kwargs):
     super().__init__(name=kwargs.pop("name", "predictions"), **kwargs)
@@ -52,3 +55,8 @@ class MaskedLMHead(tf_keras.layers.Layer):
     h = tf.cast(h, self.compute_dtype)
     logits = tf.einsum("bpe,ve->bpv", h, tf.cast(table, self.compute_dtype))
     return tf.cast(logits, tf.float32) + self.output_bias
+
+  def get_config(self):
+    # The tied table is the embedding layer's variable, not configuration: from_config needs
+    # it given back, e.g. MaskedLMHead.from_config({**head.get_config(), "embedding_table": t}).
+    return {**super().get_config(), "config": self.config.to_dict()}

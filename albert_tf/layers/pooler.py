@@ -13,7 +13,7 @@ from albert_tf.layers import initializers
 
 
 class Pooler(tf_keras.layers.Layer):
-  """sequence_output [B,T,H] → pooled_output [B,H] = tanh(W·h_0 + b)."""
+  """sequence_output [B,T,H] → pooled_output [B,H] = tanh(W·h_0 + b), in the compute dtype."""
 
   def __init__(self, config, **kwargs):
     super().__init__(name=kwargs.pop("name", "pooler"), **kwargs)

@@ -25,7 +25,11 @@ from albert_tf.layers import initializers
 
 
 class SelfAttention(tf_keras.layers.Layer):
-  """Self-attention with output projection, residual and LayerNorm (post-LN)."""
+  """Self-attention with output projection, residual and LayerNorm (post-LN).
+
+  Output [B,T,H] in the compute dtype (bfloat16 under mixed_bfloat16); softmax and LayerNorm
+  run in float32.
+  """
 
   def __init__(self, config, **kwargs):
     super().__init__(name=kwargs.pop("name", "attention"), **kwargs)

@@ -20,7 +20,7 @@ from albert_tf.layers import initializers
 
 
 class SentenceOrderHead(tf_keras.layers.Layer):
-  """pooled_output [B,H] → sop_logits [B,2]."""
+  """pooled_output [B,H] → sop_logits [B,2], float32 under every dtype policy."""
 
   def __init__(self, config, **kwargs):
     super().__init__(name=kwargs.pop("name", "seq_relationship"), **kwargs)

@@ -38,7 +38,10 @@ from albert_tf.layers.transformer_block import TransformerBlock
 
 
 class SharedEncoderStack(tf_keras.layers.Layer):
-  """Applies L × inner_group_num post-LN blocks with the configured parameter sharing."""
+  """Applies L × inner_group_num post-LN blocks with the configured parameter sharing.
+
+  Outputs in the compute dtype (bfloat16 under mixed_bfloat16), as TransformerBlock's.
+  """
 
   def __init__(self, config, recompute=False, **kwargs):
     super().__init__(name=kwargs.pop("name", "transformer"), **kwargs)
