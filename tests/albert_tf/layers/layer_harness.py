@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
-B, T, P = 2, 5, 2  # batch, sequence length, masked positions
+B, T = 2, 5  # batch, sequence length
 
 
 @dataclasses.dataclass(frozen=True)

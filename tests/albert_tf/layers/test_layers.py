@@ -20,7 +20,7 @@ from albert_tf.layers.sentence_order_head import SentenceOrderHead
 from albert_tf.layers.shared_encoder_stack import SharedEncoderStack
 from albert_tf.layers.transformer_block import TransformerBlock
 from tests.albert_tf.layers import layer_harness as harness
-from tests.albert_tf.layers.layer_harness import B, P, LayerCase
+from tests.albert_tf.layers.layer_harness import B, LayerCase
 
 LAYERS_DIR = pathlib.Path(__file__).resolve().parents[3] / "albert_tf" / "layers"
 TINY = AlbertConfig.from_preset("albert_tiny")
@@ -32,7 +32,7 @@ VARIANT = TINY.replace(embedding_size=32, num_hidden_layers=4, num_hidden_groups
 
 # --- parameter counts, from the architecture (paper §3.1; official modeling.py) -------------
 def embedding_params(c):
-  projection = c.embedding_size * c.hidden_size + c.hidden_size if c.embedding_size != c.hidden_size else 0
+  projection = 0 if c.embedding_size == c.hidden_size else (c.embedding_size + 1) * c.hidden_size
   tables = (c.vocab_size + c.type_vocab_size + c.max_position_embeddings) * c.embedding_size
   return tables + 2 * c.embedding_size + projection  # + LayerNorm γ, β
 
@@ -47,7 +47,8 @@ def ffn_params(c):
 
 def stack_params(c):
   # A shared sublayer exists once per (group, inner block), an unshared one per (layer, inner).
-  shared, per_layer = c.num_hidden_groups * c.inner_group_num, c.num_hidden_layers * c.inner_group_num
+  shared = c.num_hidden_groups * c.inner_group_num
+  per_layer = c.num_hidden_layers * c.inner_group_num
   attention_copies = shared if c.share_parameters in ("all", "attention") else per_layer
   ffn_copies = shared if c.share_parameters in ("all", "ffn") else per_layer
   return attention_copies * attention_params(c) + ffn_copies * ffn_params(c)
@@ -82,7 +83,7 @@ CASES = [
     LayerCase(SentenceOrderHead, SentenceOrderHead, lambda c: (harness.hidden_states(c, (B,)),),
               lambda c: 2 * c.hidden_size + 2, tf.float32),
     LayerCase(MaskedLMHead, lambda c: MaskedLMHead(c, embedding_table=_word_table(c)),
-              lambda c: (harness.hidden_states(c), tf.constant([[1, 2], [0, 3]][:P])),
+              lambda c: (harness.hidden_states(c), tf.constant([[1, 2], [0, 3]])),
               masked_lm_params, tf.float32,
               from_config_extra=lambda layer: {"embedding_table": layer.embedding_table}),
 ]
