@@ -1,6 +1,6 @@
 """Flags shared by run_classifier, run_squad and run_race (definitions + conversion).
 
-Hyperparameter flags left unset take the task's paper values (glue.HParams).
+Hyperparameter flags left unset take the task's paper values (hparams.PAPER).
 """
 import dataclasses
 
@@ -38,15 +38,20 @@ def define_common_flags():
   flags.DEFINE_integer("seed", 0, "First seed.")
   flags.DEFINE_integer("log_every", 50, "Log the train loss every N steps.")
   flags.DEFINE_enum("mixed_precision", "float32",
-                    ["float32", "mixed_float16", "mixed_bfloat16"], "Keras precision policy.")
+                    ["float32", "bfloat16", "float16", "mixed_bfloat16", "mixed_float16"],
+                    "Compute precision, as pretraining's --mixed_precision: bfloat16 (Keras "
+                    "policy mixed_bfloat16) or float16 (mixed_float16, dynamic loss scaling); "
+                    "the policy names are accepted as the same values.")
   flags.DEFINE_enum("strategy", "auto", ["auto", "tpu", "mirrored", "multi_worker", "one_device"],
                     "Distribution strategy (albert_tf.distribute.make_strategy).")
 
 
-def hparams_from_flags(defaults):
-  overrides = {name: getattr(FLAGS, name) for name in (
+def hparams_from_flags(defaults, **overrides):
+  """`defaults` with every hyperparameter flag that is set (and the set `overrides`)."""
+  overrides = {name: value for name, value in overrides.items() if value is not None}
+  overrides.update({name: getattr(FLAGS, name) for name in (
       "learning_rate", "batch_size", "train_steps", "warmup_steps", "max_seq_length",
-      "albert_dropout") if getattr(FLAGS, name) is not None}
+      "albert_dropout") if getattr(FLAGS, name) is not None})
   return dataclasses.replace(defaults, **overrides)
 
 
@@ -66,6 +71,14 @@ def seeds_from_flags():
   return tuple(range(FLAGS.seed, FLAGS.seed + FLAGS.seeds))
 
 
-def apply_precision():
-  from albert_tf.finetune import training  # pylint: disable=import-outside-toplevel
-  training.set_precision(FLAGS.mixed_precision)
+def run_config_kwargs(paper_hparams, **hparam_overrides):
+  """The base.RunConfig fields every CLI sets from the shared flags, as keyword arguments.
+
+  Hyperparameters: `paper_hparams` (hparams.PAPER[task]) with the set flags (and the CLI's
+  own set `hparam_overrides`, e.g. classifier_dropout) replacing values.
+  """
+  hp = hparams_from_flags(paper_hparams, **hparam_overrides)
+  return dict(output_dir=FLAGS.output_dir, encoder=encoder_spec_from_flags(hp.albert_dropout),
+              hparams=hp, seeds=seeds_from_flags(), eval_every=FLAGS.eval_every,
+              eval_batch_size=FLAGS.eval_batch_size, mixed_precision=FLAGS.mixed_precision,
+              strategy=FLAGS.strategy, log_every=FLAGS.log_every)

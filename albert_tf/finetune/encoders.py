@@ -2,8 +2,10 @@
 
   --albert_config_file [+ --init_checkpoint]   our AlbertEncoder; the checkpoint format is
         detected (TF1 release names `bert/...`, ours `model/...`, tf-models `encoder/...`,
-        an HF directory) and loaded strictly through albert_tf.checkpoints
+        an HF directory) and the encoder weights loaded strictly, through the checkpoint
+        front door albert_tf.checkpoints.load (heads in the checkpoint are ignored)
   --init_checkpoint alone                      config read from beside the checkpoint
+                                               (load.find_config)
   --preset=albert_tiny|albert_base|...         a preset config (random init unless a
                                                checkpoint is given)
   --hub_encoder [--hub_preprocessor]           hub.KerasLayer(trainable=True) on the TF2
@@ -25,6 +27,7 @@ import tensorflow as tf
 from albert_tf import configs
 from albert_tf import resources
 from albert_tf import tokenization
+from albert_tf.checkpoints import load as ckpt_load
 
 
 @dataclasses.dataclass
@@ -41,35 +44,12 @@ class EncoderSpec:
   albert_dropout: float = None      # None: keep the config's dropout
 
 
-def detect_checkpoint_format(path):
-  """'tf1' | 'ours' | 'tf_models' | 'hf' for a checkpoint directory or prefix."""
-  if os.path.isdir(path) and glob.glob(os.path.join(path, "*.safetensors")) + glob.glob(
-      os.path.join(path, "pytorch_model.bin")):
-    return "hf"
-  from albert_tf.checkpoints import paths  # pylint: disable=import-outside-toplevel
-  names = [name for name, _ in tf.train.list_variables(paths.resolve_prefix(path))]
-  if any(n.startswith(("bert/", "module/bert/")) for n in names):
-    return "tf1"
-  if any(n.startswith("model/") for n in names):
-    return "ours"
-  if any(n.startswith("encoder/") for n in names):
-    return "tf_models"
-  raise ValueError(f"{path}: cannot tell the checkpoint format (no bert/, model/ or encoder/ "
-                   "variables); pass --init_checkpoint_format")
-
-
-def resolve_config(spec):
-  """The AlbertConfig for a non-Hub encoder, with the dropout override applied."""
-  from albert_tf.checkpoints import converter  # pylint: disable=import-outside-toplevel
-  config = converter.config_from_args(spec.albert_config_file, spec.preset)
-  if config is None and spec.init_checkpoint:
-    fmt = spec.init_checkpoint_format
-    if fmt == "auto":
-      fmt = detect_checkpoint_format(spec.init_checkpoint)
-    config = converter.config_beside(fmt, spec.init_checkpoint)
-    if config is None:
-      raise ValueError(f"no config beside {spec.init_checkpoint}; pass --albert_config_file")
-  if config is None:
+def _albert_config(spec):
+  """The AlbertConfig of a non-Hub encoder (front door: file > preset > beside the checkpoint;
+  none of them: albert_base), with the dropout override applied."""
+  if spec.albert_config_file or spec.preset or spec.init_checkpoint:
+    config = ckpt_load.resolve_config(spec.albert_config_file, spec.preset, spec.init_checkpoint)
+  else:
     config = configs.AlbertConfig.from_preset("albert_base")
   if spec.albert_dropout is not None:
     config = config.replace(hidden_dropout_prob=float(spec.albert_dropout),
@@ -94,32 +74,14 @@ def build_encoder(spec, max_seq_length=None):
     return hub.KerasLayer(spec.hub_encoder, trainable=True, name="hub_encoder"), (
         f"hub:{spec.hub_encoder}")
   from albert_tf.encoder import AlbertEncoder  # pylint: disable=import-outside-toplevel
-  config = resolve_config(spec)
+  config = _albert_config(spec)
   if max_seq_length and max_seq_length > config.max_position_embeddings:
     raise ValueError(f"--max_seq_length={max_seq_length} exceeds the encoder's "
                      f"max_position_embeddings={config.max_position_embeddings}")
   if not spec.init_checkpoint:
     return AlbertEncoder(config).ensure_built(), "random-init"
-  return load_encoder(config, spec.init_checkpoint, spec.init_checkpoint_format), (
+  return ckpt_load.load_encoder(config, spec.init_checkpoint, spec.init_checkpoint_format), (
       f"checkpoint:{spec.init_checkpoint}")
-
-
-def load_encoder(config, path, fmt="auto"):
-  """AlbertEncoder(config) with the encoder weights of a checkpoint (strict; heads dropped)."""
-  from albert_tf.checkpoints import converter  # pylint: disable=import-outside-toplevel
-  from albert_tf.encoder import AlbertEncoder  # pylint: disable=import-outside-toplevel
-  from albert_tf.pretrainer import AlbertPretrainer  # pylint: disable=import-outside-toplevel
-  if fmt == "auto":
-    fmt = detect_checkpoint_format(path)
-  if fmt == "tf1":
-    # Straight into the encoder: the `cls/` heads are ignored, so fine-tuned TF1
-    # checkpoints without pretraining heads load as well.
-    encoder = AlbertEncoder(config).ensure_built()
-    converter.load("tf1", encoder, path)
-    return encoder
-  pretrainer = AlbertPretrainer(config).ensure_built()
-  converter.load(fmt, pretrainer, path, allow_missing_sop=(fmt == "tf_models"))
-  return pretrainer.encoder
 
 
 def find_spm_model(spec):

@@ -1,4 +1,4 @@
-"""GLUE tasks: registry, TSV readers with header-detected column layouts, paper hyperparameters.
+"""GLUE tasks: registry, TSV readers with header-detected column layouts.
 
 Files are read as plain TSV (split on TAB, no CSV quote handling: STS-B sentences contain
 unbalanced `"`). A file's layout is chosen from its header line:
@@ -17,9 +17,8 @@ unbalanced `"`). A file's layout is chosen from its header line:
 Every row must have the header's number of fields and a label of the task; otherwise a
 `GlueDataError` names the file and the 1-based line number.
 
-Hyperparameters (`TASKS[name].hparams`) are the paper's appendix table / `run_glue.sh`
-(albert_spec.md §9): warmup, lr, train steps, batch, max_seq_length 512, classifier dropout
-0.1, ALBERT (encoder) dropout 0.1 for QQP, RTE and WNLI and 0 elsewhere.
+Hyperparameters (`TASKS[name].hparams`) are the task's row of the paper table,
+`albert_tf.finetune.hparams.PAPER`. Training on these tasks: `tasks.glue_task.GlueTask`.
 
 Example:
     >>> get_task("sst2").name, get_task("SST-2").labels
@@ -31,21 +30,11 @@ import dataclasses
 import os
 from typing import Optional, Tuple
 
+from albert_tf.finetune import hparams as hparams_lib
+
 
 class GlueDataError(ValueError):
   """A malformed GLUE file (message: `path:line: what is wrong`)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class HParams:
-  """Fine-tuning hyperparameters of one task (the paper's appendix table)."""
-  learning_rate: float
-  batch_size: int
-  train_steps: int
-  warmup_steps: int
-  max_seq_length: int = 512
-  albert_dropout: float = 0.0        # hidden + attention dropout inside the encoder
-  classifier_dropout: float = 0.1    # on the pooled output (official: hard-coded keep 0.9)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,14 +47,18 @@ class Layout:
 
 
 @dataclasses.dataclass(frozen=True)
-class Task:
+class GlueSpec:
+  """One GLUE task's data: labels, file layouts, metrics, file names."""
   name: str
   labels: Tuple[str, ...]           # () for regression (STS-B)
   layouts: Tuple[Layout, ...]
   metrics: Tuple[str, ...]          # first = the metric used to pick the best checkpoint
-  hparams: HParams
   train_file: str = "train.tsv"
   eval_files: Tuple[Tuple[str, str], ...] = (("dev", "dev.tsv"),)
+
+  @property
+  def hparams(self):
+    return hparams_lib.PAPER[self.name]
 
   @property
   def is_regression(self):
@@ -81,37 +74,30 @@ def _named(a, b, label):
 
 
 TASKS = {
-    "CoLA": Task(
+    "CoLA": GlueSpec(
         "CoLA", ("0", "1"),
         (Layout(3, None, 1, header=()), _named("x", None, "y"), _named("sentence", None, "label")),
-        ("mcc", "accuracy"), HParams(1e-5, 16, 5336, 320)),
-    "SST-2": Task(
+        ("mcc", "accuracy")),
+    "SST-2": GlueSpec(
         "SST-2", ("0", "1"),
         (_named("sentence", None, "label"), _named("x", None, "y"), _named("text", None, "label")),
-        ("accuracy",), HParams(1e-5, 32, 20935, 1256)),
-    "MRPC": Task(
-        "MRPC", ("0", "1"), (_named("#1 String", "#2 String", "Quality"),),
-        ("accuracy", "f1"), HParams(2e-5, 32, 800, 200)),
-    "STS-B": Task(
-        "STS-B", (), (_named("sentence1", "sentence2", "score"),),
-        ("pearson", "spearman"), HParams(2e-5, 16, 3598, 214)),
-    "QQP": Task(
-        "QQP", ("0", "1"), (_named("question1", "question2", "is_duplicate"),),
-        ("accuracy", "f1"), HParams(5e-5, 128, 14000, 1000, albert_dropout=0.1)),
-    "MNLI": Task(
+        ("accuracy",)),
+    "MRPC": GlueSpec("MRPC", ("0", "1"), (_named("#1 String", "#2 String", "Quality"),),
+                     ("accuracy", "f1")),
+    "STS-B": GlueSpec("STS-B", (), (_named("sentence1", "sentence2", "score"),),
+                      ("pearson", "spearman")),
+    "QQP": GlueSpec("QQP", ("0", "1"), (_named("question1", "question2", "is_duplicate"),),
+                    ("accuracy", "f1")),
+    "MNLI": GlueSpec(
         "MNLI", ("contradiction", "entailment", "neutral"),
-        (_named("sentence1", "sentence2", "gold_label"),),
-        ("accuracy",), HParams(3e-5, 128, 10000, 1000),
+        (_named("sentence1", "sentence2", "gold_label"),), ("accuracy",),
         eval_files=(("matched", "dev_matched.tsv"), ("mismatched", "dev_mismatched.tsv"))),
-    "QNLI": Task(
-        "QNLI", ("entailment", "not_entailment"), (_named("question", "sentence", "label"),),
-        ("accuracy",), HParams(1e-5, 32, 33112, 1986)),
-    "RTE": Task(
-        "RTE", ("entailment", "not_entailment"), (_named("sentence1", "sentence2", "label"),),
-        ("accuracy",), HParams(3e-5, 32, 800, 200, albert_dropout=0.1)),
-    "WNLI": Task(
-        "WNLI", ("0", "1"), (_named("sentence1", "sentence2", "label"),),
-        ("accuracy",), HParams(2e-5, 16, 2000, 250, albert_dropout=0.1)),
+    "QNLI": GlueSpec("QNLI", ("entailment", "not_entailment"),
+                     (_named("question", "sentence", "label"),), ("accuracy",)),
+    "RTE": GlueSpec("RTE", ("entailment", "not_entailment"),
+                    (_named("sentence1", "sentence2", "label"),), ("accuracy",)),
+    "WNLI": GlueSpec("WNLI", ("0", "1"), (_named("sentence1", "sentence2", "label"),),
+                     ("accuracy",)),
 }
 
 
@@ -123,7 +109,7 @@ _ALIASES = {_key(name): name for name in TASKS}
 
 
 def get_task(name):
-  """Task by name, case- and punctuation-insensitive ("sst2" = "SST-2")."""
+  """GlueSpec by name, case- and punctuation-insensitive ("sst2" = "SST-2")."""
   key = _ALIASES.get(_key(name or ""))
   if key is None:
     raise ValueError(f"task={name!r} is unknown; known tasks: {', '.join(TASKS)}")

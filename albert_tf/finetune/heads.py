@@ -182,3 +182,13 @@ def squad_v2_loss(outputs, batch):
   answerability = tf.nn.sigmoid_cross_entropy_with_logits(
       tf.cast(batch["is_impossible"], tf.float32), outputs["cls_logits"])
   return span + 0.5 * answerability
+
+
+def classification_loss(logits, batch):
+  """Per-example softmax cross-entropy of logits [B,C] against batch["label"] [B] (GLUE, RACE)."""
+  return tf.nn.sparse_softmax_cross_entropy_with_logits(batch["label"], logits)
+
+
+def regression_loss(logits, batch):
+  """Per-example squared error of logits[:, 0] against the float batch["label"] [B] (STS-B)."""
+  return tf.square(logits[:, 0] - tf.cast(batch["label"], tf.float32))

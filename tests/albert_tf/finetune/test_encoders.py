@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from albert_tf.checkpoints import load as ckpt_load
 from albert_tf.configs import AlbertConfig
 from albert_tf.finetune import encoders
 from albert_tf.pretrainer import AlbertPretrainer
@@ -27,7 +28,7 @@ def test_ours_checkpoint_with_config_beside(pretrained):
   from albert_tf.checkpoints import ours
   config, model, tmp = pretrained
   prefix = ours.save_ours(model, str(tmp / "ours"))
-  assert encoders.detect_checkpoint_format(prefix) == "ours"
+  assert ckpt_load.detect_format(prefix) == "ours"
   encoder, description = encoders.build_encoder(encoders.EncoderSpec(init_checkpoint=prefix))
   assert description.startswith("checkpoint:") and encoder.config.vocab_size == 60
   assert _same_weights(encoder, model.encoder)
@@ -37,7 +38,7 @@ def test_tf1_checkpoint_and_dropout_override(pretrained):
   from albert_tf.checkpoints import tf1_names
   config, model, tmp = pretrained
   prefix = tf1_names.save_tf1(model, str(tmp / "tf1") + "/")
-  assert encoders.detect_checkpoint_format(prefix) == "tf1"
+  assert ckpt_load.detect_format(prefix) == "tf1"
   spec = encoders.EncoderSpec(init_checkpoint=prefix, albert_dropout=0.1)
   encoder, _ = encoders.build_encoder(spec)
   assert encoder.config.hidden_dropout_prob == 0.1
@@ -64,7 +65,8 @@ def test_hub_encoder_and_preprocessor_path(tmp_path):
   """Export albert_tiny as TF Hub encoder + preprocessor, fine-tune through hub.KerasLayer."""
   hub_exports = pytest.importorskip("export.hub_exports")
   from albert_tf.checkpoints import ours
-  from albert_tf.finetune import glue, run_classifier
+  from albert_tf.finetune import hparams, runner
+  from albert_tf.finetune.tasks import glue_task
   config = AlbertConfig.from_preset("albert_tiny")
   prefix = ours.save_ours(AlbertPretrainer(config).ensure_built(), str(tmp_path / "ckpt"))
   enc_dir, pre_dir = str(tmp_path / "encoder"), str(tmp_path / "preprocessor")
@@ -72,10 +74,10 @@ def test_hub_encoder_and_preprocessor_path(tmp_path):
   hub_exports.export_hub("preprocessor", pre_dir)
   spec = encoders.EncoderSpec(hub_encoder=enc_dir, hub_preprocessor=pre_dir)
   assert encoders.find_spm_model(spec).startswith(pre_dir)       # the export's own vocab
-  hp = glue.HParams(learning_rate=1e-3, batch_size=4, train_steps=2, warmup_steps=0,
-                    max_seq_length=16)
+  hp = hparams.HParams(learning_rate=1e-3, batch_size=4, train_steps=2, warmup_steps=0,
+                       max_seq_length=16)
   data = os.path.join(os.path.dirname(__file__), "..", "..", "testdata", "glue_samples", "SST-2")
-  results = run_classifier.run(run_classifier.ClassifierRunConfig(
+  results = runner.run(glue_task.GlueConfig(
       task="SST-2", data_dir=data, output_dir=str(tmp_path / "out"), encoder=spec,
       hparams=hp, log_every=0, save_checkpoints=False))
   assert results["encoder"] == f"hub:{enc_dir}"

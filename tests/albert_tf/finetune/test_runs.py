@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from albert_tf.finetune import encoders, glue
-from albert_tf.finetune import run_classifier, run_race, run_squad
+from albert_tf.finetune import encoders, hparams, runner
+from albert_tf.finetune.tasks import glue_task, race_task, squad_task
 
 TESTDATA = os.path.join(os.path.dirname(__file__), "..", "..", "testdata")
 TINY_SQUAD = os.path.join(TESTDATA, "squad_samples", "dev-v1.1-tiny.json")
@@ -27,13 +27,13 @@ def _sst_dir(tmp_path):
 def test_classifier_lowers_loss_and_reports_seeds(tmp_path):
   # Full batch (16 examples), no warmup: 10 steps of AdamW at 3e-3 take the loss from
   # ln 2 ≈ 0.693 to ≈ 0.07–0.16 (seeds 0, 1) on 2 CPU cores.
-  hp = glue.HParams(learning_rate=3e-3, batch_size=16, train_steps=10, warmup_steps=0,
-                    max_seq_length=16)
-  config = run_classifier.ClassifierRunConfig(
+  hp = hparams.HParams(learning_rate=3e-3, batch_size=16, train_steps=10, warmup_steps=0,
+                       max_seq_length=16)
+  config = glue_task.GlueConfig(
       task="SST-2", data_dir=_sst_dir(tmp_path), output_dir=str(tmp_path / "out"),
       encoder=encoders.EncoderSpec(**TINY_SPEC), hparams=hp, seeds=(0, 1), eval_every=5,
       log_every=0)
-  results = run_classifier.run(config)
+  results = runner.run(config)
   with open(tmp_path / "out" / "results.json") as f:
     assert json.load(f)["summary"] == results["summary"]
   assert results["seeds"] == [0, 1] and len(results["per_seed"]) == 2
@@ -52,20 +52,20 @@ def test_classifier_lowers_loss_and_reports_seeds(tmp_path):
 
 def test_stsb_regression_head(tmp_path):
   src = os.path.join(TESTDATA, "glue_samples", "STS-B")
-  hp = glue.HParams(learning_rate=1e-3, batch_size=4, train_steps=2, warmup_steps=0,
-                    max_seq_length=32)
-  config = run_classifier.ClassifierRunConfig(
+  hp = hparams.HParams(learning_rate=1e-3, batch_size=4, train_steps=2, warmup_steps=0,
+                       max_seq_length=32)
+  config = glue_task.GlueConfig(
       task="sts-b", data_dir=src, output_dir=str(tmp_path), hparams=hp,
       encoder=encoders.EncoderSpec(**TINY_SPEC), log_every=0, save_checkpoints=False)
-  results = run_classifier.run(config)
+  results = runner.run(config)
   assert set(results["per_seed"][0]["best"]) >= {"pearson", "spearman"}
   assert results["primary_metric"] == "pearson"
 
 
 def _squad_config(tmp_path, version, train_file, **kw):
-  hp = glue.HParams(learning_rate=1e-3, batch_size=8, train_steps=4, warmup_steps=0,
-                    max_seq_length=96)
-  return run_squad.SquadRunConfig(
+  hp = hparams.HParams(learning_rate=1e-3, batch_size=8, train_steps=4, warmup_steps=0,
+                       max_seq_length=96)
+  return squad_task.SquadConfig(
       version=version, output_dir=str(tmp_path / "out"), hparams=hp,
       encoder=encoders.EncoderSpec(**TINY_SPEC), train_file=train_file,
       predict_file=train_file, doc_stride=48, max_train_examples=24,
@@ -73,7 +73,7 @@ def _squad_config(tmp_path, version, train_file, **kw):
 
 
 def test_squad_v11_end_to_end_and_predict_only(tmp_path):
-  results = run_squad.run(_squad_config(tmp_path, "1.1", TINY_SQUAD))
+  results = runner.run(_squad_config(tmp_path, "1.1", TINY_SQUAD))
   with open(tmp_path / "out" / "predictions.json") as f:
     predictions = json.load(f)
   assert len(predictions) == 12 and all(isinstance(v, str) for v in predictions.values())
@@ -83,7 +83,7 @@ def test_squad_v11_end_to_end_and_predict_only(tmp_path):
   again = _squad_config(tmp_path, "1.1", None, finetuned_checkpoint=str(
       tmp_path / "out" / "seed_0" / "last" / "ckpt"))
   again.predict_file, again.output_dir = TINY_SQUAD, str(tmp_path / "predict_only")
-  run_squad.run(again)
+  runner.run(again)
   with open(tmp_path / "predict_only" / "predictions.json") as f:
     assert json.load(f) == predictions
 
@@ -97,7 +97,7 @@ def test_squad_v20_writes_null_odds(tmp_path):
       qa["is_impossible"], qa["answers"] = True, []
   path = tmp_path / "v2.json"
   path.write_text(json.dumps(data))
-  results = run_squad.run(_squad_config(tmp_path, "2.0", str(path)))
+  results = runner.run(_squad_config(tmp_path, "2.0", str(path)))
   out = tmp_path / "out"
   with open(out / "null_odds.json") as f:
     null_odds = json.load(f)
@@ -110,13 +110,13 @@ def test_squad_v20_writes_null_odds(tmp_path):
 
 def test_race_end_to_end(tmp_path):
   race = os.path.join(TESTDATA, "race_tiny.json")
-  hp = glue.HParams(learning_rate=1e-3, batch_size=2, train_steps=3, warmup_steps=0,
-                    max_seq_length=48)
-  config = run_race.RaceRunConfig(
+  hp = hparams.HParams(learning_rate=1e-3, batch_size=2, train_steps=3, warmup_steps=0,
+                       max_seq_length=48)
+  config = race_task.RaceConfig(
       train_file=race, eval_file=race, output_dir=str(tmp_path), hparams=hp,
       encoder=encoders.EncoderSpec(**TINY_SPEC), max_qa_length=16, log_every=0,
       save_checkpoints=False)
-  results = run_race.run(config)
+  results = runner.run(config)
   assert results["num_train_examples"] == 3
   assert 0 <= results["per_seed"][0]["last"]["accuracy"] <= 1
 

@@ -1,4 +1,4 @@
-"""The fine-tuning loop shared by run_classifier, run_squad and run_race.
+"""The fine-tuning loop: one model, one seed (the runner calls it once per seed).
 
   AdamW (official AdamWeightDecayOptimizer: no bias correction, weight decay 0.01 except
   LayerNorm/bias, global-norm clip 1.0) with linear warmup then linear decay to 0 over
@@ -8,9 +8,15 @@
   "best dev checkpoint", user_needs.md A9), the last one in `<output_dir>/last/`, and the
   history in `<output_dir>/eval_history.jsonl`.
 
-Mixed precision: `mixed_float16` (with dynamic loss scaling) or `mixed_bfloat16`; heads
-compute their logits in float32.
+Mixed precision (`precision`): float32, bfloat16 or float16 (pretraining's spelling), or
+the Keras policy names mixed_bfloat16 / mixed_float16 for the same; float16 trains with dynamic
+loss scaling. Heads compute their logits in float32.
+
+Example:
+    >>> policy_name("bfloat16"), policy_name("mixed_bfloat16"), policy_name("float16")
+    ('mixed_bfloat16', 'mixed_bfloat16', 'mixed_float16')
 """
+import contextlib
 import dataclasses
 import json
 import logging
@@ -24,7 +30,10 @@ import tf_keras
 
 from albert_tf import optimization
 
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+# --mixed_precision value → Keras policy. bfloat16/float16 are the pretraining CLI's spelling;
+# the policy names were fine-tuning's before the two were unified, and stay accepted.
+PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16",
+              "mixed_bfloat16": "mixed_bfloat16", "mixed_float16": "mixed_float16"}
 
 
 @dataclasses.dataclass
@@ -41,10 +50,23 @@ class TrainConfig:
   save_checkpoints: bool = True
 
 
-def set_precision(policy):
-  if policy not in PRECISIONS:
-    raise ValueError(f"mixed_precision={policy!r} is unknown; choose one of {', '.join(PRECISIONS)}")
-  tf_keras.mixed_precision.set_global_policy(policy)
+def policy_name(spelling):
+  """The Keras policy of a --mixed_precision value; ValueError listing the known ones."""
+  if spelling not in PRECISIONS:
+    raise ValueError(f"mixed_precision={spelling!r} is unknown; choose one of "
+                     f"{', '.join(PRECISIONS)}")
+  return PRECISIONS[spelling]
+
+
+@contextlib.contextmanager
+def precision(name):
+  """Sets the global Keras policy for `name` (see PRECISIONS), restores the previous one."""
+  previous = tf_keras.mixed_precision.global_policy()
+  tf_keras.mixed_precision.set_global_policy(policy_name(name))
+  try:
+    yield
+  finally:
+    tf_keras.mixed_precision.set_global_policy(previous)
 
 
 def make_strategy(name="auto"):
@@ -85,12 +107,13 @@ def predict(model, features, batch_size, keys=None):
 
 
 def train_and_evaluate(build_model, loss_fn, features, evaluate, primary_metric, config,
-                       output_dir, strategy=None):
+                       output_dir, strategy=None, on_save=None):
   """Trains one model; returns {"best": metrics, "best_step", "last": metrics, "history"}.
 
   build_model() → tf_keras.Model, called inside the strategy scope.
   loss_fn(outputs, batch) → per-example loss [B].
   evaluate(model) → dict of floats (contains primary_metric).
+  on_save(directory), if given, runs after each checkpoint write (best/, last/).
   """
   strategy = strategy or tf.distribute.get_strategy()
   os.makedirs(output_dir, exist_ok=True)
@@ -126,6 +149,12 @@ def train_and_evaluate(build_model, loss_fn, features, evaluate, primary_metric,
     return strategy.reduce(tf.distribute.ReduceOp.SUM, losses, axis=None)
 
   checkpoint = tf.train.Checkpoint(model=model)
+
+  def save(name):
+    checkpoint.write(os.path.join(output_dir, name, "ckpt"))
+    if on_save:
+      on_save(os.path.join(output_dir, name))
+
   history, best, best_step, last = [], None, None, None
   eval_steps = set(range(config.eval_every, config.train_steps + 1, config.eval_every)
                    if config.eval_every else [])
@@ -151,18 +180,9 @@ def train_and_evaluate(build_model, loss_fn, features, evaluate, primary_metric,
     if best is None or metrics[primary_metric] > best[primary_metric]:
       best, best_step = metrics, step
       if config.save_checkpoints:
-        checkpoint.write(os.path.join(output_dir, "best", "ckpt"))
+        save("best")
   if config.save_checkpoints:
-    checkpoint.write(os.path.join(output_dir, "last", "ckpt"))
+    save("last")
   return {"best": best, "best_step": best_step, "last": last, "history": history,
           "train_losses": losses, "model": model}
 
-
-def summarize_seeds(runs, metric_names):
-  """Mean/std/median/best/min over seeds of each metric, for the best and last evals."""
-  from albert_tf.finetune import metrics as metrics_lib  # pylint: disable=import-outside-toplevel
-  out = {}
-  for which in ("best", "last"):
-    out[which] = {name: metrics_lib.summarize([r[which][name] for r in runs])
-                  for name in metric_names}
-  return out
