@@ -24,7 +24,12 @@ import dataclasses
 import json
 from typing import Any, Dict
 
-SHARE_MODES = ("all", "attention", "ffn", "none")
+# share_parameters mode → (attention_shared, ffn_shared) across the layers of a group; the
+# layer stack reads this table, and each checkpoint converter allow-lists the modes it can
+# hold, so a new entry here is refused by a converter until it learns the mode.
+SHARING = {"all": (True, True), "attention": (True, False), "ffn": (False, True),
+           "none": (False, False)}
+SHARE_MODES = tuple(SHARING)
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_exact", "relu", "tanh", "swish", "linear")
 
 
@@ -169,8 +174,8 @@ def _validate(c):
     bad("num_hidden_layers", f"must be divisible by num_hidden_groups={c.num_hidden_groups}")
   if c.hidden_act not in ACTIVATIONS:
     bad("hidden_act", f"must be one of {', '.join(ACTIVATIONS)}")
-  if c.share_parameters not in SHARE_MODES:
-    bad("share_parameters", f"must be one of {', '.join(SHARE_MODES)}")
+  if c.share_parameters not in SHARING:
+    bad("share_parameters", f"must be one of {', '.join(SHARING)}")
 
 
 def _albert(hidden, layers, heads, dropout=0.0):

@@ -47,15 +47,19 @@ class SharedEncoderStack(tf_keras.layers.Layer):
     super().__init__(name=kwargs.pop("name", "transformer"), **kwargs)
     self.config = config = configs.as_config(config)
     self.recompute = recompute
-    share = config.share_parameters
+    att_shared, ffn_shared = configs.SHARING[config.share_parameters]
+    # Nothing shared is a TF1 model with one group per layer (index 1 everywhere); with
+    # partial sharing a per-layer sublayer gets index layer + 1 in its group's scope.
+    any_shared = att_shared or ffn_shared
     attention, ffn = {}, {}
     self.blocks = []
     for layer in range(config.num_hidden_layers):
-      group = layer if share == "none" else config.group_of_layer(layer)
+      group = config.group_of_layer(layer) if any_shared else layer
+      per_layer = layer + 1 if any_shared else 1
       for inner in range(config.inner_group_num):
         scope = f"group_{group}/inner_group_{inner}"
-        att_key = (scope, 1 if share in ("all", "attention", "none") else layer + 1)
-        ffn_key = (scope, 1 if share in ("all", "ffn", "none") else layer + 1)
+        att_key = (scope, 1 if att_shared else per_layer)
+        ffn_key = (scope, 1 if ffn_shared else per_layer)
         if att_key not in attention:
           attention[att_key] = SelfAttention(config, name=_name("attention", att_key))
         if ffn_key not in ffn:

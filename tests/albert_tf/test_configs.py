@@ -90,3 +90,14 @@ def test_trainer_config_json_model_part_is_read(tmp_path):
   path = tmp_path / "config.json"
   path.write_text(json.dumps({"albert_config": OFFICIAL_BASE_V2, "pretraining": {"lr": 1}}))
   assert AlbertConfig.from_json_file(path) == PRESETS["albert_base"]
+
+
+def test_sharing_table_is_what_validation_reads(monkeypatch):
+  from albert_tf import configs
+  assert configs.SHARE_MODES == tuple(configs.SHARING) == ("all", "attention", "ffn", "none")
+  assert configs.SHARING["attention"] == (True, False) and configs.SHARING["ffn"] == (False, True)
+  with pytest.raises(ValueError, match="share_parameters"):
+    PRESETS["albert_base"].replace(share_parameters="embeddings_too")
+  monkeypatch.setitem(configs.SHARING, "embeddings_too", (True, True))
+  assert PRESETS["albert_base"].replace(share_parameters="embeddings_too").share_parameters == (
+      "embeddings_too")
