@@ -5,11 +5,13 @@ COMMAND (seconds for albert_base on 2 CPU cores):
       --input=albert_base/model.ckpt-best --output=albert_base_hf
   python -m albert_tf.convert --from=hf --to=ours --input=albert_base_hf --output=ours_dir
   python -m albert_tf.convert --from=ours --to=tf_models --input=ours_dir --output=tfm_dir
+  python -m albert_tf.convert --from=auto --to=tf1 --input=albert_base_hf --output=tf1_dir
 
-Formats: tf1 | tf_models | hf | ours (see albert_tf/checkpoints/converter.py). The
-config is --albert_config_file (official, HF or ours JSON) or --preset, else the
-config file found beside --input. Every load is strict: a checkpoint whose names or
-shapes do not match is reported with its missing / unexpected / mis-shaped variables.
+Formats: tf1 | ours | tf_models | hf (see albert_tf/checkpoints/converter.py); --from=auto
+tells the input's format from its variables (albert_tf/checkpoints/load.py). The config is
+--albert_config_file (official, HF or ours JSON) or --preset, else the config file found
+beside --input. Every load is strict: a checkpoint whose names or shapes do not match is
+reported with its missing / unexpected / mis-shaped variables.
 """
 import sys
 
@@ -17,9 +19,10 @@ from absl import app
 from absl import flags
 
 from albert_tf.checkpoints import converter
+from albert_tf.checkpoints import load as ckpt_load
 
-FORMATS = ("tf1", "tf_models", "hf", "ours")
-flags.DEFINE_enum("from", None, FORMATS, "Format of --input.")
+FORMATS = ckpt_load.FORMATS
+flags.DEFINE_enum("from", None, FORMATS + ("auto",), "Format of --input (auto: detected).")
 flags.DEFINE_enum("to", None, FORMATS, "Format to write to --output.")
 flags.DEFINE_string("input", None, "Checkpoint to read: a directory, or a prefix "
                     "(tf1/tf_models/ours, path without .index), or an HF weights file.")
@@ -42,7 +45,8 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   try:
-    config = converter.config_from_args(FLAGS.albert_config_file, FLAGS.preset)
+    config = ckpt_load.resolve_config(FLAGS.albert_config_file, FLAGS.preset,
+                                      checkpoint=FLAGS.input)
     written = converter.convert_checkpoint(
         FLAGS["from"].value, FLAGS.to, FLAGS.input, FLAGS.output, config=config,
         allow_missing_sop=FLAGS.allow_missing_sop, hf_weights_format=FLAGS.hf_weights_format)

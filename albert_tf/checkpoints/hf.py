@@ -46,11 +46,15 @@ _ACT_FROM_HF = {"gelu_new": "gelu", "gelu_pytorch_tanh": "gelu", "gelu": "gelu_e
 _TIED = {"predictions.decoder.weight": "albert.embeddings.word_embeddings.weight",
          "predictions.decoder.bias": "predictions.bias"}
 _PROJECTION = "encoder.embedding_hidden_mapping_in"
+# The sharing modes HF can hold (an allow-list: a mode added to configs.SHARING is refused
+# until it is mapped here). "none" is written as num_hidden_groups = num_hidden_layers.
+SHARE_MODES = ("all", "none")
 
 
 # --- configs ----------------------------------------------------------------------------
 def check_representable(config):
-  if config.share_parameters in ("attention", "ffn"):
+  """Raises ValueError unless HF's AlbertModel can hold this config (see SHARE_MODES)."""
+  if config.share_parameters not in SHARE_MODES:
     raise ValueError(f"HF transformers ALBERT cannot represent share_parameters="
                      f"{config.share_parameters!r} (only 'all' with groups, or 'none')")
 
@@ -253,16 +257,10 @@ def read_state_dict(path):
 
 
 def read_config(path):
-  """Our AlbertConfig from the HF config.json in (or beside) `path`, or None."""
-  directory = os.fspath(path) if os.path.isdir(path) else os.path.dirname(os.fspath(path))
-  candidate = os.path.join(directory or ".", CONFIG_NAME)
-  if not os.path.isfile(candidate):
-    return None
-  with open(candidate, encoding="utf-8") as f:
-    values = json.load(f)
-  if is_hf_config(values):
-    return config_from_hf(values, source=candidate)
-  return configs.AlbertConfig.from_dict(values, source=candidate)
+  """Our AlbertConfig from the config file in (or beside) `path`, or None."""
+  # TODO(front door): callers move to load.py
+  from albert_tf.checkpoints import config_files  # pylint: disable=g-import-not-at-top
+  return config_files.find_config(path)
 
 
 def load_hf(model, path):

@@ -11,7 +11,8 @@
      Not found → missing; found with another shape → mis-shaped; a variable of the
      file reachable from the same root names but hit by no path → unexpected.
      Other roots (optimizer, step counters, iterators), `save_counter` and optimizer
-     slots are ignored.
+     slots are ignored; with `scope` (e.g. ["model", "encoder"]) so is everything of the
+     file outside that subtree (the heads, when only an encoder is read).
   3. Only then `read()`, `assert_existing_objects_matched()`, `expect_partial()`.
 """
 import collections
@@ -45,9 +46,15 @@ def _variable_key(node):
   return None
 
 
-def _reachable_variables(graph, roots):
-  """{node_id: (checkpoint_key, first path)} of variables reachable from `roots`."""
-  start = [(c.node_id, [c.local_name]) for c in graph.nodes[0].children if c.local_name in roots]
+def _reachable_variables(graph, roots, scope=None):
+  """{node_id: (checkpoint_key, first path)} of variables reachable from `roots` (or from
+  the node at path `scope`)."""
+  if scope is None:
+    start = [(c.node_id, [c.local_name]) for c in graph.nodes[0].children
+             if c.local_name in roots]
+  else:
+    node_id = _walk(graph, scope)
+    start = [] if node_id is None else [(node_id, list(scope))]
   seen = {node_id for node_id, _ in start}
   queue, found = collections.deque(start), {}
   while queue:
@@ -63,13 +70,14 @@ def _reachable_variables(graph, roots):
 
 
 def _walk(graph, path):
+  """The node at `path` (local names from the root), or None."""
   node_id = 0
   for name in path:
     node_id = next((c.node_id for c in graph.nodes[node_id].children if c.local_name == name),
                    None)
     if node_id is None:
       return None
-  return node_id if _variable_key(graph.nodes[node_id]) is not None else None
+  return node_id
 
 
 def _display(key):
@@ -88,15 +96,16 @@ def _expected(roots):
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def check(roots, prefix):
-  """Raises CheckpointMismatchError unless the file holds exactly the variables of roots."""
+def check(roots, prefix, scope=None):
+  """Raises CheckpointMismatchError unless the file holds exactly the variables of roots
+  (with `scope`, variables of the file outside that path are ignored)."""
   reader, graph = _read_graph(prefix)
   shapes = reader.get_variable_to_shape_map()
-  reachable = _reachable_variables(graph, roots)
+  reachable = _reachable_variables(graph, roots, scope)
   used, missing, mis_shaped = set(), [], []
   for path, shape in _expected(roots):
     node_id = _walk(graph, path)
-    if node_id is None:
+    if node_id is None or _variable_key(graph.nodes[node_id]) is None:
       missing.append("/".join(path))
       continue
     used.add(node_id)
@@ -108,10 +117,10 @@ def check(roots, prefix):
     raise CheckpointMismatchError(prefix, missing, unexpected, mis_shaped)
 
 
-def strict_read(roots, path):
+def strict_read(roots, path, scope=None):
   """Restores `roots` ({name: trackable}) from a checkpoint dir/prefix; strict."""
   prefix = paths.resolve_prefix(path)
-  check(roots, prefix)
+  check(roots, prefix, scope)
   status = tf.train.Checkpoint(**roots).read(prefix)
   status.assert_existing_objects_matched()
   status.expect_partial()  # safe: every variable of `roots` was matched by check()

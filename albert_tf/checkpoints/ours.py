@@ -1,9 +1,14 @@
-"""Our own checkpoint format: `tf.train.Checkpoint(model=AlbertPretrainer)` + config.json.
+"""Our own checkpoint format: `tf.train.Checkpoint(model=AlbertPretrainer)` + its config.
 
-This is what the trainer writes (object-based; it may also hold optimizer and step
-state under other root names, which loading ignores). `load_ours` is strict: every
-model variable must be in the file with the right shape, and nothing under `model/`
-may be left over (CheckpointMismatchError otherwise).
+This is what the trainer writes (object-based; it may also hold optimizer, step and
+data-iterator state under other root names, which loading ignores). `load_ours` is
+strict: every model variable must be in the file with the right shape, and nothing under
+`model/` may be left over (CheckpointMismatchError otherwise). An AlbertEncoder target
+reads `model/encoder/` only, so the heads of a pretraining checkpoint (or the task head
+of a fine-tuned `Checkpoint(model=<head with .encoder>)`) are ignored.
+
+The object graph is the model's own, so every sharing mode the model can build
+(configs.SHARING) round-trips: this format needs no allow-list.
 
 Example:
     >>> import tempfile
@@ -15,28 +20,43 @@ Example:
 """
 import os
 
-from albert_tf import configs
-from albert_tf.checkpoints import object_checkpoint
-from albert_tf.checkpoints import paths
+import tensorflow as tf
 
-CONFIG_NAME = "config.json"
+from albert_tf.checkpoints import config_files
+from albert_tf.checkpoints import object_checkpoint
+
+CONFIG_NAME = "config.json"  # written beside albert_config.json, as this format always had
+
+
+class _EncoderRoot(tf.Module):
+  """Stands in for the `model` root of a file, holding only its `encoder` child."""
+
+  def __init__(self, encoder):
+    super().__init__()
+    self.encoder = encoder
 
 
 def save_ours(model, path):
-  """Saves `model` (AlbertPretrainer) under root `model`; config.json beside. Returns prefix."""
+  """Saves `model` (AlbertPretrainer) under root `model`; its config beside. Returns prefix."""
   model.ensure_built()
   prefix = object_checkpoint.write({"model": model}, path)
-  model.config.to_json_file(os.path.join(os.path.dirname(prefix) or ".", CONFIG_NAME))
+  directory = os.path.dirname(prefix) or "."
+  config_files.write_config(directory, model.config)
+  config_files.write_config(directory, model.config, filename=CONFIG_NAME)
   return prefix
 
 
 def load_ours(model, path):
-  """Restores `model` from a checkpoint written by `save_ours` (or the trainer); strict."""
+  """Restores an AlbertPretrainer (all of `model/`) or an AlbertEncoder (`model/encoder/`)
+  from a checkpoint written by `save_ours` or the trainer; strict. Returns the prefix."""
   model.ensure_built()
-  return object_checkpoint.strict_read({"model": model}, path)
+  if hasattr(model, "masked_lm"):
+    return object_checkpoint.strict_read({"model": model}, path)
+  return object_checkpoint.strict_read({"model": _EncoderRoot(model)}, path,
+                                       scope=["model", "encoder"])
 
 
 def read_config(path):
-  """The AlbertConfig in config.json beside a checkpoint, or None."""
-  found = paths.find_beside(path, [CONFIG_NAME])
-  return configs.AlbertConfig.from_json_file(found) if found else None
+  """The AlbertConfig beside a checkpoint, or None."""
+  # TODO(front door): callers move to load.py
+  return config_files.find_config(path)

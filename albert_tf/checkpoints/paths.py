@@ -43,13 +43,25 @@ def checkpoint_dir(path):
   return path if tf.io.gfile.isdir(path) else os.path.dirname(path) or "."
 
 
-def find_beside(path, names):
-  """First existing file among `names` next to a checkpoint; None if there is none."""
+def exists(path):
+  """True for an existing directory or file, or a prefix whose .index file exists."""
+  path = os.fspath(path)
+  return tf.io.gfile.exists(path) or tf.io.gfile.exists(path + ".index")
+
+
+def find_beside(path, names, parents=0):
+  """First existing file among `names` next to a checkpoint, then in each of up to `parents`
+  directories above it (nearest first); None if there is none."""
   directory = checkpoint_dir(path)
-  for name in names:
-    candidate = os.path.join(directory, name)
-    if tf.io.gfile.exists(candidate):
-      return candidate
+  for _ in range(parents + 1):
+    for name in names:
+      candidate = os.path.join(directory, name)
+      if tf.io.gfile.exists(candidate):
+        return candidate
+    parent = os.path.dirname(directory.rstrip("/" + os.sep))
+    if not parent or parent == directory:
+      break
+    directory = parent
   return None
 
 

@@ -43,11 +43,15 @@ import re
 import numpy as np
 import tensorflow as tf
 
+from albert_tf.checkpoints import config_files
 from albert_tf.checkpoints import paths
 from albert_tf.checkpoints import variable_map
 from albert_tf.checkpoints.variable_map import Entry
 
 TRANSFORMER = "bert/encoder/transformer"
+# The sharing modes these names can hold (an allow-list: a mode added to configs.SHARING is
+# refused until its naming is decided here; released checkpoints are all "all").
+SHARE_MODES = ("all", "attention", "ffn", "none")
 _OPTIMIZER_SUFFIX = re.compile(
     r"/(adam_m|adam_v|Adam|Adam_1|Momentum|RMSProp|RMSProp_1|Adagrad|lamb_m|lamb_v|"
     r"ExponentialMovingAverage)$")
@@ -59,6 +63,13 @@ _NON_MODEL = re.compile(
 def is_training_state(name):
   """True for optimizer slots, global_step and loss-scale variables (never loaded)."""
   return bool(_OPTIMIZER_SUFFIX.search(name) or _NON_MODEL.search(name))
+
+
+def check_representable(config):
+  """Raises ValueError unless the TF1 names can hold this config's sharing mode."""
+  if config.share_parameters not in SHARE_MODES:
+    raise ValueError(f"TF1 checkpoint names cannot represent share_parameters="
+                     f"{config.share_parameters!r} (only {', '.join(SHARE_MODES)})")
 
 
 # --- the name map ---------------------------------------------------------------------
@@ -88,6 +99,7 @@ def _ffn(scope, index, layer):
 
 def encoder_entries(encoder):
   """Name map of an AlbertEncoder (embeddings, stack, pooler)."""
+  check_representable(encoder.config)
   encoder.ensure_built()
   emb = encoder.embeddings
   entries = [Entry("bert/embeddings/word_embeddings", emb.word_embeddings),
@@ -162,7 +174,7 @@ def save_tf1(model, path, global_step=0, config_name="albert_config.json"):
   arrays["global_step"] = np.asarray(global_step, np.int64)
   write_name_keyed(prefix, arrays)
   if config_name:
-    model.config.to_json_file(os.path.join(os.path.dirname(prefix) or ".", config_name))
+    config_files.write_config(os.path.dirname(prefix) or ".", model.config, filename=config_name)
   return prefix
 
 

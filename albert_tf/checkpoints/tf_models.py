@@ -17,7 +17,7 @@ SOP head then keeps its initial values, and a warning names it).
 
 On disk: `tf.train.Checkpoint(encoder=..., masked_lm=...)`, i.e. the
 `BertPretrainerV2.checkpoint_items` that tf-models' export_tfhub restores, plus our
-config.json beside it.
+albert_config.json (and, as before, config.json) beside it.
 """
 import logging
 import os
@@ -26,12 +26,15 @@ import warnings
 import tensorflow as tf
 import tf_keras
 
+from albert_tf.checkpoints import config_files
 from albert_tf.checkpoints import object_checkpoint
 from albert_tf.checkpoints import variable_map
 from albert_tf.checkpoints.errors import CheckpointMismatchError
 from albert_tf.checkpoints.variable_map import Entry
 
-CONFIG_NAME = "config.json"
+CONFIG_NAME = "config.json"  # written beside albert_config.json, as this format always had
+# The sharing modes tf-models can hold (an allow-list; see configs.SHARING).
+SHARE_MODES = ("all",)
 _ROOTS = ("word_embeddings/", "position_embedding/", "type_embeddings/",
           "embeddings/layer_norm/", "embedding_projection/", "transformer/",
           "pooler_transform/", "cls/predictions/")
@@ -40,7 +43,7 @@ _ROOTS = ("word_embeddings/", "position_embedding/", "type_embeddings/",
 def check_representable(config):
   """Raises ValueError unless tf-models' AlbertEncoder can hold this config."""
   problems = []
-  if config.share_parameters != "all":
+  if config.share_parameters not in SHARE_MODES:
     problems.append(f"share_parameters={config.share_parameters!r} (needs 'all')")
   if config.num_hidden_groups != 1:
     problems.append(f"num_hidden_groups={config.num_hidden_groups} (needs 1)")
@@ -204,7 +207,9 @@ def save_tf_models(model, path):
   if has_heads:
     roots["masked_lm"] = tm_pretrainer.masked_lm
   prefix = object_checkpoint.write(roots, path)
-  model.config.to_json_file(os.path.join(os.path.dirname(prefix) or ".", CONFIG_NAME))
+  directory = os.path.dirname(prefix) or "."
+  config_files.write_config(directory, model.config)
+  config_files.write_config(directory, model.config, filename=CONFIG_NAME)
   return prefix
 
 
