@@ -99,3 +99,13 @@ def test_cli_subprocess(tmp_path):
   assert result.returncode == 0, result.stderr[-2000:]
   assert "wrote hf checkpoint" in result.stdout
   assert sorted(os.listdir(tmp_path / "hf")) == ["config.json", "model.safetensors"]
+
+
+def test_from_auto_detects_the_input_format(tmp_path):
+  model = pu.randomize(AlbertPretrainer(pu.TINY).ensure_built(), seed=8)
+  prefix = tf1_names.save_tf1(model, tmp_path / "tf1")
+  written = converter.convert_checkpoint("auto", "ours", prefix, tmp_path / "ours")
+  assert _outputs_of("ours", written, pu.random_inputs(pu.TINY))["mlm_logits"].tolist() == (
+      pu.outputs(model, pu.random_inputs(pu.TINY))["mlm_logits"].tolist())
+  with pytest.raises(ValueError, match="unknown format 'auto'"):
+    converter.convert_checkpoint("tf1", "auto", prefix, tmp_path / "x")
