@@ -109,17 +109,20 @@ class SquadV2Model(tf_keras.Model):
     super().__init__(name=kwargs.pop("name", "squad_v2"), **kwargs)
     self.encoder = encoder
     self.start_n_top, self.end_n_top = start_n_top, end_n_top
-    self.start_dense = tf_keras.layers.Dense(1, kernel_initializer=_init(), name="start_logits")
-    self.end_dense_0 = tf_keras.layers.Dense(hidden_size, activation="tanh",
-                                             kernel_initializer=_init(), name="end_dense_0")
-    self.end_norm = tf_keras.layers.LayerNormalization(epsilon=layer_norm_eps, name="end_norm")
-    self.end_dense_1 = tf_keras.layers.Dense(1, kernel_initializer=_init(), name="end_dense_1")
-    self.answer_dense_0 = tf_keras.layers.Dense(hidden_size, activation="tanh",
-                                                kernel_initializer=_init(),
-                                                name="answer_class_dense_0")
-    self.answer_dropout = tf_keras.layers.Dropout(dropout_rate)
-    self.answer_dense_1 = tf_keras.layers.Dense(1, use_bias=False, kernel_initializer=_init(),
-                                                name="answer_class_dense_1")
+    # float32 like every head here (the sequence is cast first): under mixed_float16 a
+    # float16 Dense would meet the float32 p_mask in _mask_logits.
+    def dense(units, name, **kwargs):
+      return tf_keras.layers.Dense(units, kernel_initializer=_init(), name=name,
+                                   dtype="float32", **kwargs)
+
+    self.start_dense = dense(1, "start_logits")
+    self.end_dense_0 = dense(hidden_size, "end_dense_0", activation="tanh")
+    self.end_norm = tf_keras.layers.LayerNormalization(epsilon=layer_norm_eps, name="end_norm",
+                                                       dtype="float32")
+    self.end_dense_1 = dense(1, "end_dense_1")
+    self.answer_dense_0 = dense(hidden_size, "answer_class_dense_0", activation="tanh")
+    self.answer_dropout = tf_keras.layers.Dropout(dropout_rate, dtype="float32")
+    self.answer_dense_1 = dense(1, "answer_class_dense_1", use_bias=False)
 
   def _end_logits(self, sequence, start_features):
     """sequence, start_features [B,T,H] or [B,K,T,H] → end logits [B,T] or [B,K,T]."""

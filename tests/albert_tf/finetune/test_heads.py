@@ -69,3 +69,17 @@ def test_squad_v2_training_and_beam_outputs(encoder):
       assert set(np.argsort(-end_logits)[:2]) == set(out["end_top_index"].numpy()[b, k])
   # Beam log-probs are log-softmax values: ≤ 0.
   assert np.all(out["end_top_log_probs"].numpy() <= 0)
+
+
+@pytest.mark.parametrize("precision", ["float16", "bfloat16"])
+def test_heads_give_float32_logits_under_mixed_precision(precision):
+  from albert_tf.finetune import finetuning_loop
+  with finetuning_loop.precision(precision):
+    encoder = AlbertEncoder(AlbertConfig.from_preset("albert_tiny").replace(vocab_size=60))
+    x = _inputs(2, 12)
+    outputs = [heads.ClassifierModel(encoder, 2)(x), heads.SquadV1Model(encoder)(x),
+               heads.SquadV2Model(encoder, hidden_size=32)(x, training=False),
+               heads.SquadV2Model(encoder, hidden_size=32)(
+                   {**x, "start_positions": tf.constant([4, 0])}, training=True)]
+  for t in tf.nest.flatten(outputs):
+    assert t.dtype in (tf.float32, tf.int32)
