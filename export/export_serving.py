@@ -9,21 +9,23 @@ COMMAND (albert_tiny, ~20 s on 2 CPU cores; prints the version directory):
 Writes model_base_path/<version>/ atomically (temporary sibling, then rename); an
 existing version is never overwritten, and without --version the next free integer is
 used. Signatures serving_default / text_pair / token_ids / sop are described in
-export/serving_module.py; texts longer than --seq_length are truncated.
+export/signatures.py; texts longer than --seq_length are truncated.
 """
 from absl import app
 from absl import flags
 
 from albert_tf import resources
-from export import checkpoint_loading
+from albert_tf.checkpoints import load as ckpt_load
 from export import cli_errors
 from export import servable
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("albert_config_file", None, "albert_config.json of the model (default: "
-                    "config.json or albert_config.json beside the checkpoint).")
+flags.DEFINE_string("albert_config_file", None, "Model config: official albert_config.json, "
+                    "ours or HF config.json (default: albert_config.json, then config.json, "
+                    "beside the checkpoint or one directory up).")
 flags.DEFINE_string("preset", None, "A preset name (e.g. albert_base) instead of a config file.")
-flags.DEFINE_string("init_checkpoint", None, "Checkpoint directory or prefix (ours or TF1).")
+flags.DEFINE_string("init_checkpoint", None, "Checkpoint directory or prefix (ours, TF1 or "
+                    "tf-models), or HF weights.")
 flags.DEFINE_string("spm_model_file", resources.DEFAULT_SPM_MODEL,
                     "SentencePiece model (default: the shipped 30k-clean).")
 flags.DEFINE_string("model_base_path", None, "The server's --model_base_path.")
@@ -37,8 +39,8 @@ flags.mark_flags_as_required(["init_checkpoint", "model_base_path"])
 @cli_errors.one_line_errors
 def main(argv):
   del argv
-  config = checkpoint_loading.resolve_config(FLAGS.albert_config_file, FLAGS.preset,
-                                             FLAGS.init_checkpoint)
+  config = ckpt_load.resolve_config(FLAGS.albert_config_file, FLAGS.preset,
+                                    FLAGS.init_checkpoint)
   path = servable.export_serving(
       FLAGS.model_base_path, config=config, init_checkpoint=FLAGS.init_checkpoint,
       spm_model_file=FLAGS.spm_model_file, version=FLAGS.version, seq_length=FLAGS.seq_length,

@@ -12,24 +12,26 @@ Then, in tf_keras (TF_USE_LEGACY_KERAS=1; `import tensorflow_text` before loadin
   encoder = hub.KerasLayer("/tmp/albert_hub/encoder", trainable=True)
   pooled = encoder(preprocess(text_input))["pooled_output"]
 
-Interfaces: export/hub_encoder.py and export/preprocessor.py docstrings. Checkpoints:
-ours (config.json beside) or Google's TF1 releases (albert_config.json beside); a
-missing or mismatched checkpoint fails listing the missing/mis-shaped variables.
+Interfaces: export/hub_encoder.py and export/preprocessor.py docstrings. Checkpoints: any
+format albert_tf/checkpoints/load.py reads (ours, Google's TF1 releases, tf-models, HF); the
+config is --albert_config_file, --preset, or the file beside the checkpoint. A missing or
+mismatched checkpoint fails listing the missing/mis-shaped variables.
 """
 from absl import app
 from absl import flags
 
 from albert_tf import resources
-from export import checkpoint_loading
+from albert_tf.checkpoints import load as ckpt_load
 from export import cli_errors
 from export import hub_models
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("albert_config_file", None, "albert_config.json of the model (default: "
-                    "config.json or albert_config.json beside the checkpoint).")
+flags.DEFINE_string("albert_config_file", None, "Model config: official albert_config.json, "
+                    "ours or HF config.json (default: albert_config.json, then config.json, "
+                    "beside the checkpoint or one directory up).")
 flags.DEFINE_string("preset", None, "A preset name (e.g. albert_base) instead of a config file.")
-flags.DEFINE_string("init_checkpoint", None, "Checkpoint directory or prefix (ours or TF1). "
-                    "Required for the encoder export types.")
+flags.DEFINE_string("init_checkpoint", None, "Checkpoint directory or prefix (ours, TF1 or "
+                    "tf-models), or HF weights. Required for the encoder export types.")
 flags.DEFINE_string("spm_model_file", resources.DEFAULT_SPM_MODEL,
                     "SentencePiece model for the preprocessor (default: the shipped 30k-clean).")
 flags.DEFINE_enum("export_type", "encoder", hub_models.EXPORT_TYPES, "What to export.")
@@ -44,8 +46,8 @@ def main(argv):
   del argv
   config = None
   if FLAGS.export_type != "preprocessor":
-    config = checkpoint_loading.resolve_config(FLAGS.albert_config_file, FLAGS.preset,
-                                               FLAGS.init_checkpoint)
+    config = ckpt_load.resolve_config(FLAGS.albert_config_file, FLAGS.preset,
+                                      FLAGS.init_checkpoint)
   ops = hub_models.export_hub(
       FLAGS.export_type, FLAGS.export_dir, config=config, init_checkpoint=FLAGS.init_checkpoint,
       spm_model_file=FLAGS.spm_model_file, lower_case=FLAGS.do_lower_case,

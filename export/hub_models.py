@@ -13,7 +13,7 @@ import os
 import tensorflow as tf
 
 from albert_tf import resources
-from export import checkpoint_loading
+from albert_tf.checkpoints import load as ckpt_load
 from export import hub_encoder
 from export import ops_check
 from export import preprocessor as preprocessor_lib
@@ -33,7 +33,7 @@ def export_hub(export_type, export_dir, config=None, init_checkpoint=None, pretr
   """Writes one TF Hub SavedModel; returns the sorted list of ops it uses.
 
   Encoders come from `pretrainer` (in memory, already restored) or from
-  `config` + `init_checkpoint` (strict restore, see export.checkpoint_loading).
+  `config` + `init_checkpoint` (strict; any format that albert_tf.checkpoints.load reads).
   """
   if export_type not in EXPORT_TYPES:
     raise ValueError(f"export_type={export_type!r}; choose one of {', '.join(EXPORT_TYPES)}")
@@ -46,10 +46,8 @@ def export_hub(export_type, export_dir, config=None, init_checkpoint=None, pretr
     if pretrainer is None:
       if init_checkpoint is None:
         raise ValueError(f"export_type={export_type} needs --init_checkpoint")
-      pretrainer, _ = checkpoint_loading.load_pretrainer(config, init_checkpoint,
-                                                         heads_required=with_mlm)
+      pretrainer, _ = ckpt_load.load_pretrainer(config, init_checkpoint,
+                                                heads_required=with_mlm)
     hub_encoder.save_encoder(hub_encoder.HubEncoder(pretrainer, with_mlm=with_mlm), export_dir)
-    tf.io.gfile.makedirs(os.path.join(export_dir, "assets.extra"))
-    with tf.io.gfile.GFile(os.path.join(export_dir, CONFIG_FILE), "w") as f:
-      f.write(pretrainer.config.to_json_string())
+    ckpt_load.write_config(os.path.join(export_dir, "assets.extra"), pretrainer.config)
   return ops_check.check_ops(export_dir)

@@ -11,7 +11,7 @@ import os
 import tensorflow as tf
 
 from albert_tf import resources
-from export import checkpoint_loading
+from albert_tf.checkpoints import load as ckpt_load
 from export import ops_check
 from export import preprocessor as preprocessor_lib
 from export import serving_module
@@ -28,7 +28,8 @@ def export_serving(model_base_path, config=None, init_checkpoint=None, pretraine
 
   Args:
     model_base_path: the server's --model_base_path (created if absent).
-    config, init_checkpoint: restore from a checkpoint (strict), or
+    config, init_checkpoint: restore from a checkpoint (strict; any format that
+      albert_tf.checkpoints.load reads), or
     pretrainer: an in-memory, restored AlbertPretrainer.
     spm_model_file: the model's SentencePiece vocabulary (bundled as an asset).
     version: integer version; default max(existing) + 1. Existing ones are never replaced.
@@ -41,15 +42,14 @@ def export_serving(model_base_path, config=None, init_checkpoint=None, pretraine
   if pretrainer is None:
     if init_checkpoint is None:
       raise ValueError("export_serving needs --init_checkpoint (or an in-memory pretrainer)")
-    pretrainer, _ = checkpoint_loading.load_pretrainer(config, init_checkpoint)
+    pretrainer, _ = ckpt_load.load_pretrainer(config, init_checkpoint)
   preprocessor = preprocessor_lib.AlbertPreprocessor(spm_model_file, lower_case)
   module = serving_module.ServingModule(pretrainer, preprocessor, seq_length, extra_head)
 
   def write(export_dir):
     tf.saved_model.save(module, export_dir, signatures=module.signatures())
     warmup.write_warmup_requests(export_dir, warmup.default_requests(), model_name)
-    with tf.io.gfile.GFile(os.path.join(export_dir, CONFIG_FILE), "w") as f:
-      f.write(pretrainer.config.to_json_string())
+    ckpt_load.write_config(os.path.join(export_dir, "assets.extra"), pretrainer.config)
     ops_check.check_ops(export_dir)
 
   return versioning.write_version(model_base_path, write, version)

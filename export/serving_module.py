@@ -1,14 +1,7 @@
 """The TF Serving SavedModel: raw-text signatures with the tokenizer in the graph.
 
-Signatures (all method tensorflow/serving/predict; B batch, T seq_length, H hidden):
-  serving_default  text string [B]                  → pooled_output float32 [B,H],
-                                                      sequence_output float32 [B,T,H]
-  text_pair        text_a, text_b string [B]        → pooled_output, sequence_output
-  token_ids        input_word_ids, input_mask, input_type_ids int32 [B,T'] (any
-                   T' ≤ max_position_embeddings)    → pooled_output, sequence_output [B,T',H]
-  sop              text_a, text_b string [B]        → sop_logits float32 [B,2],
-                                                      sop_log_probs float32 [B,2]
-                                                      (class 0: b follows a; 1: swapped)
+Signatures: the table in export/signatures.py (serving_default, text_pair, token_ids, sop);
+each is one method below, traced with that table's input spec.
 
 Texts are normalized and tokenized exactly as data_prep does (export.preprocessor) and
 truncated to T = seq_length (pairs round robin); an empty batch returns empty outputs.
@@ -22,9 +15,9 @@ are saved with the model.
 """
 import tensorflow as tf
 
+from export import signatures as signature_table
+
 AutoTrackable = tf.__internal__.tracking.AutoTrackable
-_TEXT = tf.TensorSpec([None], tf.string)
-_IDS = tf.TensorSpec([None, None], tf.int32)
 ENCODER_OUTPUTS = ("pooled_output", "sequence_output")
 
 
@@ -34,7 +27,7 @@ class _Untracked:
 
 
 class ServingModule(AutoTrackable):
-  """Restored AlbertPretrainer + AlbertPreprocessor → the signatures above.
+  """Restored AlbertPretrainer + AlbertPreprocessor → the signatures of export/signatures.py.
 
   Args:
     pretrainer: a built, restored AlbertPretrainer.
@@ -73,32 +66,24 @@ class ServingModule(AutoTrackable):
   def pack(self, texts):
     return self.preprocessor.pack_text(texts, self.seq_length)
 
+  # --- signatures (export/signatures.py; parameters are the signature's input names) ---
+  def serve_text(self, text):
+    return self.encode(self.pack([text]))
+
+  def serve_text_pair(self, text_a, text_b):
+    return self.encode(self.pack([text_a, text_b]))
+
+  def serve_token_ids(self, input_word_ids, input_mask, input_type_ids):
+    return self.encode({"input_word_ids": input_word_ids, "input_mask": input_mask,
+                        "input_type_ids": input_type_ids})
+
   def sop(self, text_a, text_b):
     outputs = self._models.pretrainer.encoder(self.pack([text_a, text_b]), training=False)
     logits = self._models.pretrainer.sentence_order(outputs["pooled_output"])
     return {"sop_logits": logits, "sop_log_probs": tf.nn.log_softmax(logits, axis=-1)}
 
-  # --- signatures ----------------------------------------------------------------------
   def signatures(self):
-    """{signature name: concrete function} for tf.saved_model.save."""
-    @tf.function(input_signature=[_TEXT])
-    def serve_text(text):
-      return self.encode(self.pack([text]))
-
-    @tf.function(input_signature=[_TEXT, _TEXT])
-    def serve_text_pair(text_a, text_b):
-      return self.encode(self.pack([text_a, text_b]))
-
-    @tf.function(input_signature=[_IDS, _IDS, _IDS])
-    def serve_token_ids(input_word_ids, input_mask, input_type_ids):
-      return self.encode({"input_word_ids": input_word_ids, "input_mask": input_mask,
-                          "input_type_ids": input_type_ids})
-
-    @tf.function(input_signature=[_TEXT, _TEXT])
-    def serve_sop(text_a, text_b):
-      return self.sop(text_a, text_b)
-
-    return {"serving_default": serve_text.get_concrete_function(),
-            "text_pair": serve_text_pair.get_concrete_function(),
-            "token_ids": serve_token_ids.get_concrete_function(),
-            "sop": serve_sop.get_concrete_function()}
+    """{signature name: concrete function} for tf.saved_model.save, in table order."""
+    return {name: tf.function(getattr(self, entry.method),
+                              input_signature=list(entry.inputs.values())).get_concrete_function()
+            for name, entry in signature_table.SIGNATURES.items()}

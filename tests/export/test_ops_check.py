@@ -6,6 +6,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from export import ops_check
+from export import signatures
 
 ALLOWED_TF_TEXT_USED = {"NormalizeUTF8", "SentencepieceOp", "SentencepieceTokenizeOp"}
 
@@ -35,6 +36,18 @@ def test_serving_ops(serving_base):
   ops = ops_check.check_ops(serving_base[1])
   assert _tf_text_ops(ops) == ALLOWED_TF_TEXT_USED
   assert "RaggedTensorToTensor" in ops
+
+
+@pytest.mark.parametrize("name", list(signatures.SIGNATURES))
+def test_every_registered_signature_is_op_checked(serving_base, name):
+  """The signature's outputs come from a call of a library function, which check_ops walks."""
+  meta_graph = ops_check.read_saved_model(serving_base[1]).meta_graphs[0]
+  nodes = {node.name: node for node in meta_graph.graph_def.node}
+  library = {f.signature.name for f in meta_graph.graph_def.library.function}
+  outputs = meta_graph.signature_def[name].outputs.values()
+  called = {nodes[t.name.split(":")[0]].attr["f"].func.name for t in outputs}
+  assert called and called <= library
+  assert ops_check.disallowed_ops(serving_base[1]) == []
 
 
 def test_round_robin_trim_op_is_rejected(tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from export import signatures
 from tests.export.conftest import SERVING_SEQ_LENGTH
 from tests.export.rest_double import ModelServerDouble
 
@@ -18,6 +19,11 @@ H = 32
 def server(serving_base):
   with ModelServerDouble("albert", serving_base[0]) as url:
     yield url
+
+
+@pytest.fixture(scope="module")
+def loaded(serving_base):
+  return tf.saved_model.load(serving_base[1])
 
 
 def _call(url, path, body=None):
@@ -36,7 +42,7 @@ def test_status_and_metadata(server):
       {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]
   code, body = _call(server, "/v1/models/albert/versions/1/metadata")
   defs = body["metadata"]["signature_def"]["signature_def"]
-  assert code == 200 and set(defs) == {"serving_default", "text_pair", "token_ids", "sop"}
+  assert code == 200 and set(defs) == set(signatures.SIGNATURES)
   assert defs["serving_default"]["inputs"]["text"]["dtype"] == "DT_STRING"
   assert defs["sop"]["method_name"] == "tensorflow/serving/predict"
 
@@ -74,6 +80,21 @@ def test_text_pair_sop_and_token_ids(server):
   assert code == 200 and np.array(body["outputs"]["sequence_output"]).shape == (1, 6, H)
   code, empty = _call(server, "/v1/models/albert:predict", {"inputs": {"text": []}})
   assert code == 200 and empty["outputs"]["pooled_output"] == []
+
+
+@pytest.mark.parametrize("name", list(signatures.SIGNATURES))
+def test_every_registered_signature_answers(server, loaded, name):
+  """Each signature's warm-up request, sent as a columnar REST request, gets its outputs."""
+  request = signatures.SIGNATURES[name].warmup
+  body = {"signature_name": name,
+          "inputs": {k: (np.char.decode(v.astype(bytes)) if v.dtype == object else v).tolist()
+                     for k, v in request.items()}}
+  code, got = _call(server, "/v1/models/albert:predict", body)
+  assert code == 200, got
+  direct = loaded.signatures[name](**request)
+  assert set(got["outputs"]) == set(direct)
+  for k, v in direct.items():
+    np.testing.assert_allclose(got["outputs"][k], v.numpy(), atol=1e-5)
 
 
 @pytest.mark.parametrize("path,body,code,message", [

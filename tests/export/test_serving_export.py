@@ -11,6 +11,7 @@ import tf_keras
 from albert_tf.checkpoints.errors import CheckpointMismatchError
 from export import servable
 from export import serving_module
+from export import signatures
 from export import versioning
 from export import warmup
 from export.preprocessor import AlbertPreprocessor
@@ -47,6 +48,13 @@ def test_signatures(loaded):
   }
 
 
+def test_every_registered_signature_is_exported(loaded):
+  assert sorted(loaded.signatures) == sorted(signatures.SIGNATURES)
+  for name, entry in signatures.SIGNATURES.items():
+    want = {k: (spec.dtype.name, spec.shape.as_list()) for k, spec in entry.inputs.items()}
+    assert _spec(loaded.signatures[name])[0] == want, name
+
+
 def test_outputs_equal_in_memory(loaded, tiny_checkpoint):
   model = tiny_checkpoint[0]
   inputs, want = in_memory_encode(model, TEXTS)
@@ -78,8 +86,8 @@ def test_long_text_is_truncated_and_empty_batch_is_empty(loaded):
 
 def test_warmup_requests_replay(serving_base, loaded):
   logs = warmup.read_warmup_requests(serving_base[1])
-  assert [log.predict_log.request.model_spec.signature_name for log in logs] == [
-      "serving_default", "text_pair", "token_ids", "sop"]
+  assert [log.predict_log.request.model_spec.signature_name for log in logs] == list(
+      signatures.SIGNATURES)
   for log in logs:
     request = log.predict_log.request
     inputs = {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
