@@ -1,20 +1,19 @@
 """SentencePiece training with the ALBERT settings, on a tiny vocabulary."""
 import sentencepiece as spm
 
-from data_prep import vocab_trainer as train_sentencepiece
+from data_prep import vocab_trainer
 from albert_tf.tokenization import SentencePieceTokenizer
 
 
 def test_tiny_model_has_albert_special_ids(small_corpus, tmp_path):
-  config = train_sentencepiece.SentencePieceConfig(
+  config = vocab_trainer.SentencePieceConfig(
       input_file=small_corpus, model_prefix=str(tmp_path / "tiny"), vocab_size=300,
       input_sentence_size=500, num_threads=1)
-  path = train_sentencepiece.train(config)
+  path = vocab_trainer.train(config)
   sp = spm.SentencePieceProcessor(model_file=path)
   assert sp.GetPieceSize() == 300
   assert [sp.IdToPiece(i) for i in range(5)] == ["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"]
-  assert [sp.IdToPiece(i) for i in range(5, 13)] == list(
-      train_sentencepiece.USER_DEFINED_SYMBOLS)
+  assert [sp.IdToPiece(i) for i in range(5, 13)] == list(vocab_trainer.USER_DEFINED_SYMBOLS)
   assert sp.bos_id() == -1 and sp.eos_id() == -1
   assert all(sp.IsControl(i) for i in (0, 2, 3, 4))
   tok = SentencePieceTokenizer(path)
