@@ -22,8 +22,10 @@ flags.DEFINE_string("preset", None, "Model preset instead of --albert_config_fil
                     "(albert_base|albert_large|albert_xlarge|albert_xxlarge|albert_tiny|...).")
 flags.DEFINE_string("input_file", None, "TFRecord files: globs and/or comma-separated lists.")
 flags.DEFINE_string("output_dir", None, "Checkpoints, config.json, TensorBoard, curves.")
-flags.DEFINE_string("init_checkpoint", None, "Initial weights: our checkpoint or a Google TF1 "
-                    "release checkpoint (ignored when output_dir already has a checkpoint).")
+flags.DEFINE_string("init_checkpoint", None, "Initial weights (not optimizer state): a "
+                    "checkpoint prefix or folder in any format albert_tf.checkpoints.load reads "
+                    "(ours, Google TF1 release, tf-models, HF), loaded strictly; ignored when "
+                    "output_dir already has a checkpoint.")
 flags.DEFINE_integer("max_seq_length", 512, "Sequence length of the records.")
 flags.DEFINE_integer("max_predictions_per_seq", 20, "Masked positions per record.")
 flags.DEFINE_bool("do_train", True, "Whether to train.")
@@ -49,8 +51,10 @@ flags.DEFINE_string("gcp_project", None, "GCP project of the Cloud TPU.")
 flags.DEFINE_enum("strategy", "auto", ["auto", "tpu", "mirrored", "multi_worker", "one_device"],
                   "tf.distribute strategy (auto: tpu if --tpu, multi_worker if TF_CONFIG, "
                   "mirrored if ≥2 GPUs, else one device).")
-flags.DEFINE_enum("mixed_precision", "float32", ["float32", "bfloat16", "float16"],
-                  "Compute dtype; float16 uses dynamic loss scaling. Variables stay float32.")
+flags.DEFINE_enum("mixed_precision", "float32",
+                  ["float32", "bfloat16", "float16", "mixed_bfloat16", "mixed_float16"],
+                  "Compute dtype; float16 uses dynamic loss scaling. Variables stay float32. "
+                  "mixed_bfloat16/mixed_float16 (fine-tuning's spelling) = bfloat16/float16.")
 flags.DEFINE_bool("jit_compile", False, "XLA-compile the forward/backward pass.")
 flags.DEFINE_bool("recompute_grad", False, "Recompute each block's activations in the backward "
                   "pass: albert_base T=512 B=16 peak RSS 17.4 -> 3.0 GiB for +29% step time.")
@@ -63,16 +67,16 @@ flags.mark_flags_as_required(["input_file", "output_dir"])
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)  # progress is printed; hide TF's INFO lines
-  from albert_tf import configs, distribute, trainer  # after absl parsed the flags
+  from albert_tf import configs, distribute, pretraining_loop  # after absl parsed the flags
   if bool(F.albert_config_file) == bool(F.preset):
     raise app.UsageError("give exactly one of --albert_config_file and --preset")
   try:
     model = (configs.AlbertConfig.from_json_file(F.albert_config_file) if F.albert_config_file
              else configs.AlbertConfig.from_preset(F.preset))
-    names = [f for f in trainer.PretrainConfig.__dataclass_fields__ if f != "model"]
+    names = [f for f in configs.PretrainConfig.__dataclass_fields__ if f != "model"]
     values = {name: F[name].value for name in names if F[name].value is not None}
-    trainer.run(trainer.PretrainConfig(model=model, **values))
-  except (ValueError, distribute.TPUConnectionError, trainer.NonFiniteLossError) as e:
+    pretraining_loop.run(configs.PretrainConfig(model=model, **values))
+  except (ValueError, distribute.TPUConnectionError, pretraining_loop.NonFiniteLossError) as e:
     print(f"run_pretraining: error: {e}", file=sys.stderr, flush=True)
     os._exit(1)  # a timed-out TPU connection thread may still be blocked in C++
 

@@ -205,3 +205,83 @@ PRESETS = {
                                 num_attention_heads=2, intermediate_size=64,
                                 max_position_embeddings=128),
 }
+
+
+# --- pretraining ------------------------------------------------------------------------------
+# --mixed_precision spellings → Keras policy. The short names are the pretraining CLI's, the
+# policy names fine-tuning's; both CLIs accept all five. Variables stay float32 in every policy.
+PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16",
+              "mixed_bfloat16": "mixed_bfloat16", "mixed_float16": "mixed_float16"}
+
+
+def precision_policy(name):
+  """A --mixed_precision value → the Keras policy name; ValueError naming the choices.
+
+  >>> precision_policy("bfloat16"), precision_policy("mixed_bfloat16")
+  ('mixed_bfloat16', 'mixed_bfloat16')
+  """
+  if name not in PRECISIONS:
+    raise ValueError(f"mixed_precision={name!r}; choose one of {', '.join(PRECISIONS)}")
+  return PRECISIONS[name]
+
+
+@dataclasses.dataclass(frozen=True)
+class PretrainConfig:
+  """Everything pretraining_loop.run() needs; names and defaults are the official flags.
+
+  >>> c = PretrainConfig(model=PRESETS["albert_tiny"], input_file="x", output_dir="out",
+  ...                    max_seq_length=128)
+  >>> c.validate().to_dict()["pretraining"]["train_batch_size"]
+  4096
+  """
+  model: AlbertConfig
+  input_file: str
+  output_dir: str
+  init_checkpoint: str = ""
+  max_seq_length: int = 512
+  max_predictions_per_seq: int = 20
+  do_train: bool = True
+  do_eval: bool = False
+  eval_input_file: str = ""  # default: input_file (as the official script evaluates)
+  train_batch_size: int = 4096  # GLOBAL batch per optimizer step
+  eval_batch_size: int = 64
+  optimizer: str = "lamb"
+  learning_rate: float = 0.00176
+  poly_power: float = 1.0
+  num_train_steps: int = 125000
+  num_warmup_steps: int = 3125
+  start_warmup_step: int = 0
+  save_checkpoints_steps: int = 5000
+  keep_checkpoint_max: int = 5
+  iterations_per_loop: int = 1000
+  max_eval_steps: int = 100
+  strategy: str = "auto"
+  tpu: str = ""
+  tpu_zone: str = ""
+  gcp_project: str = ""
+  mixed_precision: str = "float32"  # any key of PRECISIONS
+  jit_compile: bool = False
+  recompute_grad: bool = False  # recompute block activations in the backward pass (less memory)
+  grad_accum_steps: int = 1
+  seed: int = 12345
+  deterministic: bool = False
+
+  def to_dict(self):
+    out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "model"}
+    return {"albert_config": self.model.to_dict(), "pretraining": out}
+
+  def validate(self):
+    """Raises ValueError naming the first bad field; returns self."""
+    positive = ("max_seq_length", "max_predictions_per_seq", "train_batch_size",
+                "eval_batch_size", "save_checkpoints_steps", "keep_checkpoint_max",
+                "iterations_per_loop", "grad_accum_steps")
+    for name in positive:
+      if getattr(self, name) <= 0:
+        raise ValueError(f"{name}={getattr(self, name)} must be positive")
+    precision_policy(self.mixed_precision)
+    if self.max_seq_length > self.model.max_position_embeddings:
+      raise ValueError(f"max_seq_length={self.max_seq_length} exceeds the model's "
+                       f"max_position_embeddings={self.model.max_position_embeddings}")
+    if not self.output_dir:
+      raise ValueError("output_dir is required")
+    return self

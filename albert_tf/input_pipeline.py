@@ -5,6 +5,9 @@
   → batch(per-replica batch, drop_remainder=True) → parse_example → int64→int32, rename
   → prefetch
 
+`DataFeed` hands the trainer one step's batch per replica and makes its position part of the
+checkpoint where TF allows it (exact resume).
+
 Batch semantics: `train_batch_size` is the GLOBAL batch (all replicas, all workers, one
 optimizer step). Each replica gets global // num_replicas examples per step, each micro-step
 of gradient accumulation global // (num_replicas · grad_accum_steps).
@@ -147,31 +150,38 @@ def distributed_dataset(strategy, input_file, max_seq_length, max_predictions_pe
   return strategy.distribute_datasets_from_function(dataset_fn)
 
 
-def trivial_baselines(input_file, max_seq_length, max_predictions_per_seq, batch_size=64,
-                      max_batches=None):
-  """Accuracies of input-blind predictors on records (what a model must beat to have learned).
+class DataFeed:
+  """Training batches for `strategy.run`, with a checkpointable position where possible.
 
-  Returns {"unigram_baseline_accuracy": weighted accuracy of always predicting the most
-  frequent masked token OF THESE RECORDS (an optimistic unigram baseline),
-  "unigram_baseline_token_id", "sop_majority_accuracy": accuracy of always predicting the more
-  frequent SOP label}, over the first max_batches batches (the examples an eval sees).
+  `next()` (called inside the compiled loop) returns one step's per-replica batch. Single-worker
+  strategies (one_device, mirrored): one local tf.data iterator (`iterator`, trackable, so its
+  position - shuffle and prefetch buffers included - goes into the checkpoint); each step
+  takes one per-replica batch per local replica, in order, exactly what
+  distribute_datasets_from_function would hand out. TPU and multi-worker: tf.distribute's
+  iterator (per-host pipelines, prefetch to device), which TF cannot checkpoint
+  (`checkpointable` is False); there a resumed run reseeds the stream with seed + start_step
+  instead of replaying it from the start.
   """
-  import numpy as np  # pylint: disable=import-outside-toplevel
-  ds = make_dataset(input_file, max_seq_length, max_predictions_per_seq, batch_size,
-                    is_training=False)
-  if max_batches:
-    ds = ds.take(max_batches)
-  counts, labels = {}, []
-  for batch in ds:
-    ids = batch["masked_lm_ids"].numpy().ravel()
-    weights = batch["masked_lm_weights"].numpy().ravel()
-    for token, weight in zip(ids[weights > 0], weights[weights > 0]):
-      counts[int(token)] = counts.get(int(token), 0.0) + float(weight)
-    labels.append(batch["sentence_order_label"].numpy())
-  if not counts:
-    raise ValueError(f"{input_file!r}: no masked tokens in the first batches")
-  token = max(counts, key=counts.get)
-  labels = np.concatenate(labels)
-  return {"unigram_baseline_accuracy": counts[token] / sum(counts.values()),
-          "unigram_baseline_token_id": token,
-          "sop_majority_accuracy": float(max(labels.mean(), 1 - labels.mean()))}
+
+  def __init__(self, strategy, input_file, max_seq_length, max_predictions_per_seq,
+               global_batch_size, grad_accum_steps=1, seed=None, start_step=0):
+    self.strategy = strategy
+    self.checkpointable = not isinstance(
+        strategy, (tf.distribute.TPUStrategy, tf.distribute.MultiWorkerMirroredStrategy))
+    args = (input_file, max_seq_length, max_predictions_per_seq)
+    if self.checkpointable:
+      self.local_replicas = len(strategy.extended.worker_devices)
+      batch = per_replica_batch_size(global_batch_size, strategy.num_replicas_in_sync,
+                                     grad_accum_steps)
+      self.iterator = iter(make_dataset(*args, batch, is_training=True, seed=seed))
+    else:
+      self.iterator = iter(distributed_dataset(
+          strategy, *args, global_batch_size, is_training=True,
+          grad_accum_steps=grad_accum_steps, seed=None if seed is None else seed + start_step))
+
+  def next(self):
+    if not self.checkpointable:
+      return next(self.iterator)
+    parts = [next(self.iterator) for _ in range(self.local_replicas)]
+    return self.strategy.experimental_distribute_values_from_function(
+        lambda ctx: parts[ctx.replica_id_in_sync_group % self.local_replicas])

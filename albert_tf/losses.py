@@ -4,12 +4,23 @@
   sentence_order_loss = mean NLL over the batch
   total               = masked_lm_loss + sentence_order_loss
 
+The loss of record (what pretraining_loop trains, evaluates and bench/train_worker.py times)
+is the same total computed from per-replica sums (`PretrainingStats`) and GLOBAL denominators
+(`LossDenominators`: Σ w and the example count over all replicas and micro-batches):
+
+  loss = Σ w·NLL / (Σ_global w + 1e-5) + Σ SOP-NLL / N_global
+
+so that summing it over replicas and micro-batches gives the loss of the whole global batch;
+with one replica and no accumulation it equals `pretraining_losses(...)["loss"]`.
+
 Example:
     >>> import tensorflow as tf
     >>> logits = tf.math.log([[[0.5, 0.5]]])
     >>> round(float(masked_lm_loss(logits, tf.constant([[0]]), tf.constant([[1.0]]))), 4)
     0.6931
 """
+from typing import NamedTuple
+
 import tensorflow as tf
 
 
@@ -59,3 +70,81 @@ def pretraining_losses(outputs, batch):
       "sentence_order_accuracy": sentence_order_accuracy(
           outputs["sop_logits"], batch["sentence_order_label"]),
   }
+
+
+# --- the loss of record: per-replica sums, global denominators ----------------------------------
+class LossDenominators(NamedTuple):
+  """GLOBAL normalisers of one optimizer step (summed over replicas and micro-batches)."""
+  mlm_weight_sum: tf.Tensor
+  num_examples: tf.Tensor
+
+  @classmethod
+  def of_batches(cls, batches):
+    """This replica's share, from the batches alone (known before the forward pass)."""
+    return cls(tf.add_n([tf.reduce_sum(tf.cast(b["masked_lm_weights"], tf.float32))
+                         for b in batches]),
+               tf.constant(float(sum(b["sentence_order_label"].shape[0] for b in batches))))
+
+  def all_reduce(self, replica_context):
+    return LossDenominators(*replica_context.all_reduce(tf.distribute.ReduceOp.SUM, list(self)))
+
+
+class PretrainingStats(NamedTuple):
+  """Float32 sums over a batch from which the loss of record and every metric derive.
+
+  Sums, not means, so they add across micro-batches, replicas and eval batches.
+
+  >>> outputs = {"mlm_logits": tf.math.log([[[0.5, 0.5]]]), "sop_logits": tf.zeros([1, 2])}
+  >>> batch = {"masked_lm_ids": tf.constant([[0]]), "masked_lm_weights": tf.constant([[1.0]]),
+  ...          "sentence_order_label": tf.constant([1])}
+  >>> stats = PretrainingStats.from_outputs(outputs, batch)
+  >>> round(float(stats.loss(LossDenominators(1.0, 1.0))), 4)  # log 2 (MLM) + log 2 (SOP)
+  1.3863
+  """
+  mlm_nll_sum: tf.Tensor
+  mlm_weight_sum: tf.Tensor
+  mlm_correct_sum: tf.Tensor
+  sop_nll_sum: tf.Tensor
+  sop_correct_sum: tf.Tensor
+  num_examples: tf.Tensor
+
+  @classmethod
+  def from_outputs(cls, outputs, batch):
+    """AlbertPretrainer outputs (mlm_logits [B,P,V], sop_logits [B,2]) + batch → sums."""
+    with tf.name_scope("pretraining_loss"):  # a profile category (bench/step_profile.py)
+      mlm_log_probs = tf.nn.log_softmax(tf.cast(outputs["mlm_logits"], tf.float32), axis=-1)
+      mlm_ids = batch["masked_lm_ids"]
+      weights = tf.cast(batch["masked_lm_weights"], tf.float32)
+      mlm_nll = -tf.gather(mlm_log_probs, mlm_ids, batch_dims=2)
+      mlm_correct = tf.cast(tf.equal(tf.argmax(mlm_log_probs, -1, output_type=tf.int32), mlm_ids),
+                            tf.float32)
+      sop_logits = tf.cast(outputs["sop_logits"], tf.float32)
+      labels = batch["sentence_order_label"]
+      sop_nll = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=sop_logits)
+      sop_correct = tf.cast(tf.equal(tf.argmax(sop_logits, -1, output_type=tf.int32), labels),
+                            tf.float32)
+      return cls(tf.reduce_sum(mlm_nll * weights), tf.reduce_sum(weights),
+                 tf.reduce_sum(mlm_correct * weights), tf.reduce_sum(sop_nll),
+                 tf.reduce_sum(sop_correct), tf.cast(tf.size(labels), tf.float32))
+
+  def add(self, other):
+    return PretrainingStats(*(a + b for a, b in zip(self, other)))
+
+  def all_reduce(self, replica_context):
+    """Sums over replicas (in a replica context)."""
+    return PretrainingStats(*replica_context.all_reduce(tf.distribute.ReduceOp.SUM, list(self)))
+
+  def loss(self, denominators):
+    """The loss of record of these sums under GLOBAL `denominators` (module docstring)."""
+    return (self.mlm_nll_sum / (denominators.mlm_weight_sum + 1e-5)
+            + self.sop_nll_sum / denominators.num_examples)
+
+  def metrics(self):
+    """Global sums → {name: value} of the official metrics (albert_spec.md §4.2)."""
+    mlm_loss = self.mlm_nll_sum / (self.mlm_weight_sum + 1e-5)
+    sop_loss = self.sop_nll_sum / self.num_examples
+    return {"loss": mlm_loss + sop_loss, "masked_lm_loss": mlm_loss,
+            "masked_lm_accuracy": tf.math.divide_no_nan(self.mlm_correct_sum,
+                                                        self.mlm_weight_sum),
+            "sentence_order_loss": sop_loss,
+            "sentence_order_accuracy": self.sop_correct_sum / self.num_examples}

@@ -135,3 +135,9 @@ def create_optimizer(optimizer="lamb", learning_rate=0.00176, num_train_steps=12
   cls = LAMB if optimizer == "lamb" else AdamWeightDecay
   kwargs = {"global_clipnorm": clip_norm} if clip_norm else {}
   return cls(learning_rate=schedule, weight_decay_rate=weight_decay_rate, **kwargs)
+
+
+def learning_rate_schedule(optimizer):
+  """The learning-rate schedule (a callable of the step) of a possibly loss-scaled optimizer."""
+  inner = getattr(optimizer, "inner_optimizer", optimizer)
+  return inner._get_hyper("learning_rate")  # pylint: disable=protected-access

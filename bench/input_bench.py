@@ -4,8 +4,9 @@ COMMAND (BENCHMARKS.md; ≈ 4 min on 2 cores):
   python bench/input_bench.py --preset=albert_base --seq=128 --batch=16 \
       --precisions=fp32,bf16 --out=bench/results/input_albert_base_128.json
 
-Runs the trainer's own compiled loop (albert_tf.trainer: `iterations_per_loop` steps per call,
-the data iterator read inside the tf.function) on the same model and optimizer state, fed
+Runs the trainer's own compiled loop (albert_tf.pretraining_loop: `iterations_per_loop` steps
+per call, the data iterator read inside the tf.function) on the same model and optimizer
+state, fed
   real       the trainer's feed: TFRecords written by data_prep from the shipped corpus,
              parsed, shuffled, batched and prefetched by albert_tf.input_pipeline
   synthetic  one parsed batch from that pipeline repeated from memory (no I/O, no parsing)
@@ -29,8 +30,7 @@ runtime.configure_environment()
 import tensorflow as tf  # noqa: E402
 import tf_keras  # noqa: E402
 
-from albert_tf import configs, input_pipeline, optimization, trainer  # noqa: E402
-from albert_tf.pretrainer import AlbertPretrainer  # noqa: E402
+from albert_tf import configs, input_pipeline, pretraining_loop  # noqa: E402
 from data_prep import pipeline as data_prep_pipeline  # noqa: E402
 from data_prep.config import DataPrepConfig  # noqa: E402
 
@@ -56,19 +56,18 @@ def supply_rate(pattern, seq, predictions, batch, num_batches=200):
 
 
 def bench_precision(pattern, args, precision):
-  config = trainer.PretrainConfig(
+  config = configs.PretrainConfig(
       model=configs.AlbertConfig.from_preset(args.preset), input_file=pattern, output_dir="",
       max_seq_length=args.seq, max_predictions_per_seq=args.predictions,
       train_batch_size=args.batch, optimizer="adamw", learning_rate=1e-4,
-      iterations_per_loop=args.steps_per_loop, mixed_precision=precision, strategy="one_device")
-  tf_keras.mixed_precision.set_global_policy(trainer.PRECISIONS[precision])
+      num_train_steps=10**6, num_warmup_steps=0, iterations_per_loop=args.steps_per_loop,
+      mixed_precision=precision, strategy="one_device")
+  tf_keras.mixed_precision.set_global_policy(configs.precision_policy(precision))
   strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
-  with strategy.scope():
-    model = AlbertPretrainer(config.model)
-    optimizer = optimization.create_optimizer("adamw", 1e-4, 10**6, 0)
-  steps = trainer._Steps(strategy, model, optimizer, config)  # pylint: disable=protected-access
-  real = trainer._DataFeed(config, strategy, 0)  # pylint: disable=protected-access
-  synthetic = trainer._DataFeed(config, strategy, 0)  # pylint: disable=protected-access
+  model, optimizer = pretraining_loop.build_model_and_optimizer(config, strategy)
+  steps = pretraining_loop.PretrainingSteps(strategy, model, optimizer, config)
+  real, synthetic = (input_pipeline.DataFeed(strategy, pattern, args.seq, args.predictions,
+                                             args.batch, seed=config.seed) for _ in range(2))
   synthetic.iterator = iter(tf.data.Dataset.from_tensors(next(real.iterator)).repeat())
   feeds = {"real": real, "synthetic": synthetic}
   n = tf.constant(args.steps_per_loop, tf.int64)

@@ -4,11 +4,11 @@ COMMAND (BENCHMARKS.md; ≈ 2 min per precision for albert_base on 2 cores):
   python bench/step_profile.py --preset=albert_base --seq=128 --batch=16 --precision=bf16 \
       --inter_op=1 --out=bench/results/profile_albert_base_128_bf16.json
 
-Builds the same step as bench/train_worker.py (`--system=ours`), warms it up, traces `--steps`
-steps with tf.profiler and sums the executor's per-op times (the host plane's tf_Compute
-lines) into categories by op type and name scope. With --inter_op=1 ops run one at a time,
-so the op times add up to the step's wall time (each op still uses every core); with TF's
-default inter-op pool they overlap and the shares are of summed op time.
+Builds the same step as bench/train_worker.py (`--system=ours`, the trainer's own step), warms
+it up, traces `--steps` steps with tf.profiler and sums the executor's per-op times (the host
+plane's tf_Compute lines) into categories by op type and name scope. With --inter_op=1 ops run
+one at a time, so the op times add up to the step's wall time (each op still uses every core);
+with TF's default inter-op pool they overlap and the shares are of summed op time.
 """
 import argparse
 import collections
@@ -32,13 +32,14 @@ def category(name, op):
   """Maps one executed op (name scope, op type) to a row of the breakdown."""
   if op in MATMUL_OPS:
     return "attention score/context einsums" if "Einsum" in op else "dense-layer matmuls"
-  if name.startswith(("AdamWeightDecay", "LAMB", "Adam")):
+  if re.search(r"(^|/)(AdamWeightDecay|LAMB|Adam)", name):  # the trainer's loop nests scopes
     return "optimizer update"
   if op == "Cast":
     return "dtype casts (mixed precision)"
   rules = (("gelu", "GELU (forward + gradient)"), ("LayerNorm", "LayerNorm + residual"),
            ("embeddings", "embeddings (gather, projection grad)"),
-           ("predictions", "MLM head + loss"), ("sentence_order", "MLM head + loss"))
+           ("predictions", "MLM head + loss"), ("sentence_order", "MLM head + loss"),
+           ("pretraining_loss", "MLM head + loss"))
   for key, label in rules:
     if key in name:
       return label

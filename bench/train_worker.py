@@ -4,7 +4,9 @@ Speaks bench/worker_protocol.py on stdin/stdout (ready after 2 warm-up steps; "r
 "quit"). Each step ends with a host sync (the loss is fetched), so a step time is wall time.
 
 Systems (same architecture, batch, masked positions, dropout 0, AdamW-style optimizer):
-  ours      albert_tf AlbertPretrainer + official AdamW (tf_keras), tf.function (XLA optional)
+  ours      the step run_pretraining.py runs (albert_tf.pretraining_loop.PretrainingSteps:
+            AlbertPretrainer, loss of record, official AdamW; XLA = its jit_compile option,
+            which compiles the forward/backward pass, not the optimizer update)
   tfm       tf-models-official BertPretrainerV2 + AlbertEncoder (+ tanh cls head = pooler+SOP)
   kerashub  keras-hub AlbertMaskedLM (Keras 3, TF backend; MLM only — it has no SOP head)
   hf        HF transformers AlbertForPreTraining (PyTorch CPU), torch.optim.AdamW
@@ -40,26 +42,35 @@ def synthetic_batch(vocab, batch, seq, predictions, seed=0):
   }
 
 
+class _ConstantFeed:
+  """The same in-memory batch every step (a stand-in for input_pipeline.DataFeed)."""
+
+  def __init__(self, batch):
+    self.batch = batch
+
+  def next(self):
+    return self.batch
+
+
 def build_ours(config, batch, args):
+  """The trainer's own compiled step (albert_tf.pretraining_loop.PretrainingSteps, one replica,
+  one step per train_loop call): the loss of record, dense gradients, the optimizer update."""
   import tensorflow as tf
   import tf_keras
-  from albert_tf import losses, optimization
-  from albert_tf.pretrainer import AlbertPretrainer
-  if args.precision == "bf16":
-    tf_keras.mixed_precision.set_global_policy("mixed_bfloat16")
-  model = AlbertPretrainer(config, recompute=args.recompute)
-  opt = optimization.create_optimizer("adamw", learning_rate=1e-4, num_train_steps=10**6,
-                                      num_warmup_steps=0)
+  from albert_tf import configs, distribute, pretraining_loop
+  precision = {"fp32": "float32", "bf16": "bfloat16"}[args.precision]
+  tf_keras.mixed_precision.set_global_policy(configs.precision_policy(precision))
+  train = configs.PretrainConfig(
+      model=config, input_file="", output_dir="", optimizer="adamw", learning_rate=1e-4,
+      num_train_steps=10**6, num_warmup_steps=0, mixed_precision=precision,
+      jit_compile=args.compiler == "xla", recompute_grad=args.recompute)
+  strategy = distribute.make_strategy("one_device")
+  model, optimizer = pretraining_loop.build_model_and_optimizer(train, strategy)
+  steps = pretraining_loop.PretrainingSteps(strategy, model, optimizer, train)
   data = {k: tf.constant(v) for k, v in batch.items()}
-
-  @tf.function(jit_compile=args.compiler == "xla")
-  def step():
-    with tf.GradientTape() as tape:
-      loss = losses.pretraining_losses(model(data, training=True), data)["loss"]
-    grads = tape.gradient(loss, model.trainable_variables)
-    opt.apply_gradients(zip(grads, model.trainable_variables))
-    return loss
-  return lambda: float(step())
+  data["sentence_order_label"] = tf.reshape(data["sentence_order_label"], [-1])  # [B], as fed
+  feed, one = _ConstantFeed(data), tf.constant(1, tf.int64)
+  return lambda: float(steps.train_loop(feed, one)[0]["loss"])
 
 
 def build_tfm(config, batch, args):

@@ -20,12 +20,12 @@ PRELUDE = textwrap.dedent("""
     import json, os, sys
     import numpy as np
     import tensorflow as tf
-    from albert_tf import trainer
-    from albert_tf.configs import AlbertConfig
+    from albert_tf import pretraining_loop
+    from albert_tf.configs import AlbertConfig, PretrainConfig
     from tests.albert_tf.synthetic_records import write_records
 
     def config(records, out, strategy):
-      return trainer.PretrainConfig(
+      return PretrainConfig(
           model=AlbertConfig.from_preset("albert_tiny").replace(vocab_size=60),
           input_file=records, output_dir=out, max_seq_length=16, max_predictions_per_seq=4,
           train_batch_size=8, learning_rate=1e-2, num_train_steps=4, num_warmup_steps=1,
@@ -94,7 +94,8 @@ def test_mirrored_two_logical_cpus_equals_one_device(tmp_path):
           cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
       out = {{}}
       for strategy in ("one_device", "mirrored"):
-        summary = trainer.run(config({records!r}, {str(tmp_path)!r} + "/" + strategy, strategy))
+        summary = pretraining_loop.run(
+            config({records!r}, {str(tmp_path)!r} + "/" + strategy, strategy))
         out[strategy] = {{"losses": losses(summary["output_dir"]),
                          "weights": [float(np.sum(np.abs(w))) for w in
                                      summary["model"].get_weights()]}}
@@ -130,7 +131,7 @@ def test_multi_worker_two_processes_train_and_agree(tmp_path):
     env = dict(ENV, TF_CONFIG=json.dumps({"cluster": cluster,
                                           "task": {"type": "worker", "index": index}}))
     procs.append(_python(f"""
-        summary = trainer.run(config({records!r}, {str(tmp_path / "out")!r}, "auto"))
+        summary = pretraining_loop.run(config({records!r}, {str(tmp_path / "out")!r}, "auto"))
         np.savez({str(tmp_path)!r} + "/weights{index}.npz", *summary["model"].get_weights())
         print("DONE step", summary["step"])
     """, env=env))

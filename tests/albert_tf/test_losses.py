@@ -41,3 +41,36 @@ def test_pretraining_losses_total_is_sum():
   out = losses.pretraining_losses(outputs, batch)
   np.testing.assert_allclose(float(out["loss"]),
                              float(out["masked_lm_loss"] + out["sentence_order_loss"]), rtol=1e-6)
+
+
+def _pretrainer_outputs_and_batch():
+  rng = np.random.default_rng(1)
+  outputs = {"mlm_logits": tf.constant(rng.normal(size=(3, 4, 9)), tf.float32),
+             "sop_logits": tf.constant(rng.normal(size=(3, 2)), tf.float32)}
+  batch = {"masked_lm_ids": tf.constant(rng.integers(0, 9, size=(3, 4)), tf.int32),
+           "masked_lm_weights": tf.constant([[1., 1., 0., 0.], [1., 1., 1., 1.], [1., 0., 0., 0.]]),
+           "sentence_order_label": tf.constant([0, 1, 1], tf.int32)}
+  return outputs, batch
+
+
+def test_loss_of_record_with_one_replica_equals_pretraining_losses():
+  outputs, batch = _pretrainer_outputs_and_batch()
+  ref = losses.pretraining_losses(outputs, batch)
+  stats = losses.PretrainingStats.from_outputs(outputs, batch)
+  loss = stats.loss(losses.LossDenominators.of_batches([batch]))
+  np.testing.assert_allclose(float(loss), float(ref["loss"]), rtol=1e-6)
+  for key, value in stats.metrics().items():
+    np.testing.assert_allclose(float(value), float(ref[key]), rtol=1e-6, err_msg=key)
+
+
+def test_loss_of_record_of_split_batches_sums_to_the_whole():
+  """Two halves (replicas or micro-batches) under global denominators add up to the whole."""
+  outputs, batch = _pretrainer_outputs_and_batch()
+  halves = [({k: v[i:j] for k, v in outputs.items()}, {k: v[i:j] for k, v in batch.items()})
+            for i, j in ((0, 1), (1, 3))]
+  denominators = losses.LossDenominators.of_batches([b for _, b in halves])
+  parts = [losses.PretrainingStats.from_outputs(o, b) for o, b in halves]
+  whole = losses.PretrainingStats.from_outputs(outputs, batch)
+  np.testing.assert_allclose(sum(float(p.loss(denominators)) for p in parts),
+                             float(whole.loss(denominators)), rtol=1e-6)
+  np.testing.assert_allclose(list(parts[0].add(parts[1])), list(whole), rtol=1e-6)

@@ -1,4 +1,5 @@
-"""Trainer: loss definition, artifacts, accumulation, exact resume (SIGKILL), SIGTERM, NaN stop."""
+"""Pretraining loop: loss definition, artifacts, accumulation, exact resume (SIGKILL), SIGTERM,
+NaN stop."""
 import json
 import os
 import signal
@@ -9,8 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from albert_tf import losses, trainer
-from albert_tf.configs import AlbertConfig
+from albert_tf import configs, losses, pretraining_loop
+from albert_tf.configs import AlbertConfig, PretrainConfig
 from tests.albert_tf.synthetic_records import write_records
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -30,7 +31,7 @@ def _config(records, out, **overrides):
                 learning_rate=1e-3, num_train_steps=6, num_warmup_steps=2,
                 save_checkpoints_steps=3, iterations_per_loop=2, max_eval_steps=3)
   values.update(overrides)
-  return trainer.PretrainConfig(**values)
+  return PretrainConfig(**values)
 
 
 def checkpoint_arrays(prefix, model_only=False):
@@ -50,19 +51,20 @@ def test_loss_equals_official_per_batch_loss(records):
   from albert_tf.pretrainer import AlbertPretrainer
   batch = next(iter(input_pipeline.make_dataset(records, T, P, 8, is_training=False)))
   model = AlbertPretrainer(MODEL)
-  denominators = tf.stack([tf.reduce_sum(batch["masked_lm_weights"]), 8.0])
-  loss, stats = trainer._batch_stats_and_loss(model, batch, denominators, training=False)
-  ours = trainer.metrics_from_stats(stats).numpy()
-  ref = losses.pretraining_losses(model({k: batch[k] for k in trainer.MODEL_INPUTS}), batch)
-  want = [ref[k] for k in ("loss", "masked_lm_loss", "masked_lm_accuracy",
-                           "sentence_order_loss", "sentence_order_accuracy")]
-  np.testing.assert_allclose(ours, want, rtol=1e-6)
+  denominators = losses.LossDenominators.of_batches([batch])
+  outputs = model({k: batch[k] for k in pretraining_loop.MODEL_INPUTS})
+  stats = losses.PretrainingStats.from_outputs(outputs, batch)
+  loss, ours = stats.loss(denominators), stats.metrics()
+  ref = losses.pretraining_losses(outputs, batch)
+  for key in ("loss", "masked_lm_loss", "masked_lm_accuracy", "sentence_order_loss",
+              "sentence_order_accuracy"):
+    np.testing.assert_allclose(float(ours[key]), float(ref[key]), rtol=1e-6, err_msg=key)
   np.testing.assert_allclose(float(loss), float(ref["loss"]), rtol=1e-6)
 
 
 def test_run_writes_artifacts_and_accumulation_matches(records, tmp_path):
-  full = trainer.run(_config(records, tmp_path / "a", do_eval=True))
-  accum = trainer.run(_config(records, tmp_path / "b", grad_accum_steps=2))
+  full = pretraining_loop.run(_config(records, tmp_path / "a", do_eval=True))
+  accum = pretraining_loop.run(_config(records, tmp_path / "b", grad_accum_steps=2))
   assert full["status"] == "done" and full["step"] == 6
   out = tmp_path / "a"
   names = set(os.listdir(out))
@@ -89,7 +91,7 @@ def test_run_writes_artifacts_and_accumulation_matches(records, tmp_path):
 
 @pytest.mark.parametrize("precision", ["bfloat16", "float16"])
 def test_mixed_precision_trains(records, tmp_path, precision):
-  summary = trainer.run(_config(records, tmp_path, mixed_precision=precision,
+  summary = pretraining_loop.run(_config(records, tmp_path, mixed_precision=precision,
                                 num_train_steps=2, iterations_per_loop=2))
   assert summary["step"] == 2
   history = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
@@ -97,13 +99,35 @@ def test_mixed_precision_trains(records, tmp_path, precision):
   assert tf.keras.mixed_precision.global_policy().name == "float32"  # restored
 
 
+def test_precision_spellings_of_both_clis(records, tmp_path):
+  for name, policy in (("bfloat16", "mixed_bfloat16"), ("mixed_bfloat16", "mixed_bfloat16"),
+                       ("float16", "mixed_float16"), ("mixed_float16", "mixed_float16")):
+    assert configs.precision_policy(_config(records, tmp_path, mixed_precision=name).validate()
+                                    .mixed_precision) == policy
+  with pytest.raises(ValueError, match="mixed_precision='fp16'; choose one of float32, "):
+    _config(records, tmp_path, mixed_precision="fp16").validate()
+
+
+def test_eval_only_restores_through_the_checkpoint_front_door(records, tmp_path):
+  pretraining_loop.run(_config(records, tmp_path / "a", num_train_steps=2))
+  again = pretraining_loop.run(_config(records, tmp_path / "a", do_train=False, do_eval=True))
+  init = pretraining_loop.run(_config(records, tmp_path / "b", do_train=False, do_eval=True,
+                                      init_checkpoint=str(tmp_path / "a" / "ckpt-2")))
+  assert again["eval"]["global_step"] == 2 and init["eval"]["global_step"] == 0
+  assert again["eval"]["masked_lm_loss"] == init["eval"]["masked_lm_loss"]
+  with pytest.raises(ValueError, match="does not match the model"):  # strict: a wrong model
+    pretraining_loop.run(_config(records, tmp_path / "c", do_train=False, do_eval=True,
+                                 init_checkpoint=str(tmp_path / "a" / "ckpt-2"),
+                                 model=MODEL.replace(num_hidden_layers=4, num_hidden_groups=2)))
+
+
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(records, tmp_path):
-  trainer.run(_config(records, tmp_path, num_train_steps=3))
+  pretraining_loop.run(_config(records, tmp_path, num_train_steps=3))
   before = (tmp_path / "ckpt-3.data-00000-of-00001").read_bytes()
-  with pytest.raises(trainer.NonFiniteLossError,
+  with pytest.raises(pretraining_loop.NonFiniteLossError,
                      match=r"non-finite loss at step \d+; stopped without saving. Last good "
                            r"checkpoint: .*ckpt-3 \(step 3\)"):
-    trainer.run(_config(records, tmp_path, optimizer="adamw", learning_rate=1e30,
+    pretraining_loop.run(_config(records, tmp_path, optimizer="adamw", learning_rate=1e30,
                         num_warmup_steps=0, num_train_steps=40, save_checkpoints_steps=2))
   assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-3")
   assert (tmp_path / "ckpt-3.data-00000-of-00001").read_bytes() == before

@@ -1,0 +1,308 @@
+"""ALBERT pretraining loop: run(PretrainConfig) under any tf.distribute strategy.
+
+One call of the compiled `train_loop` runs `iterations_per_loop` optimizer steps (a tf.range
+loop over the data feed inside one tf.function, what TPUs need). Per step and replica:
+
+  micro-batches (grad_accum_steps of them) → model → losses.PretrainingStats (sums)
+  loss of record = Σ w·NLL / (Σ_global w + 1e-5) + Σ SOP-NLL / N_global   (losses.py)
+  grads summed over micro-batches, then over replicas → optimizer (clip global norm 1.0)
+
+Normalising by the GLOBAL mask-weight sum and example count (an all-reduce of two numbers
+taken from the batch before the forward pass) makes the loss and the update for a global
+batch of B the same whatever the number of replicas or accumulation steps; with one replica
+and no accumulation it is exactly the official per-batch loss (losses.pretraining_losses).
+
+Outputs in `output_dir`: ckpt-<step>.* (model, optimizer, global step = optimizer.iterations,
+data-iterator position), config.json (model + training config), albert_config.json,
+metrics.jsonl, TensorBoard train/ and eval/, loss_curve.png, eval_results.txt
+(pretraining_eval.py).
+
+Resume: a restarted run restores the latest checkpoint and continues bit-for-bit (with
+`deterministic=True`: op determinism, seeded shuffles; dropout draws are not checkpointed, so
+exact only with dropout 0, the ALBERT v2 setting). SIGTERM: the current loop finishes, a
+checkpoint is written, run() returns normally. A non-finite loss raises NonFiniteLossError
+naming the step; nothing is saved from that loop, so the last checkpoint is the last good one.
+
+Example (the compiled step object alone, as bench/train_worker.py times it):
+    >>> from albert_tf.configs import PRESETS, PretrainConfig
+    >>> config = PretrainConfig(model=PRESETS["albert_tiny"], input_file="", output_dir="",
+    ...                         num_train_steps=10, num_warmup_steps=0)
+    >>> strategy = tf.distribute.get_strategy()
+    >>> model, optimizer = build_model_and_optimizer(config, strategy)
+    >>> steps = PretrainingSteps(strategy, model, optimizer, config)
+    >>> callable(steps.train_loop) and callable(steps.eval_step)
+    True
+"""
+import json
+import os
+import signal
+import threading
+import time
+
+import tensorflow as tf
+import tf_keras
+
+from albert_tf import configs, distribute, input_pipeline, losses, optimization, train_log
+from albert_tf.checkpoints import load as ckpt_load
+from albert_tf.pretrainer import AlbertPretrainer
+from albert_tf.pretraining_eval import Evaluator
+
+MODEL_INPUTS = ("input_word_ids", "input_mask", "input_type_ids", "masked_lm_positions")
+
+
+class NonFiniteLossError(RuntimeError):
+  """Training produced a NaN/Inf loss; the message names the step and the last checkpoint."""
+
+
+# --- the compiled step --------------------------------------------------------------------------
+def build_model_and_optimizer(config, strategy):
+  """AlbertPretrainer + the official optimizer (loss-scaled under float16), in strategy scope.
+
+  The Keras precision policy must already be set (run() sets it from config.mixed_precision).
+  """
+  with strategy.scope():
+    model = AlbertPretrainer(config.model, recompute=config.recompute_grad)
+    model.ensure_built()
+    optimizer = optimization.create_optimizer(
+        config.optimizer, config.learning_rate, config.num_train_steps,
+        config.num_warmup_steps, config.poly_power, config.start_warmup_step)
+    if configs.precision_policy(config.mixed_precision) == "mixed_float16":
+      optimizer = tf_keras.mixed_precision.LossScaleOptimizer(optimizer)
+    optimizer.iterations  # noqa: B018 - creates the step counter under the strategy
+  return model, optimizer
+
+
+class PretrainingSteps:
+  """The compiled train loop and eval step for one model/optimizer/strategy.
+
+  train_loop(feed, num_steps) runs up to num_steps optimizer steps, each on `feed.next()`
+  (an input_pipeline.DataFeed, or anything whose next() returns one step's batch);
+  eval_step(batch) returns the global losses.PretrainingStats of one distributed batch.
+  """
+
+  def __init__(self, strategy, model, optimizer, config):
+    self.strategy, self.model, self.optimizer = strategy, model, optimizer
+    self.accum = config.grad_accum_steps
+    self.loss_scaling = isinstance(optimizer, tf_keras.mixed_precision.LossScaleOptimizer)
+    self._grads = tf.function(self._grads_fn, jit_compile=config.jit_compile or None)
+    self.train_loop = tf.function(self._train_loop)
+    self.eval_step = tf.function(self._eval_step)
+
+  def _stats(self, batch, training):
+    outputs = self.model({k: batch[k] for k in MODEL_INPUTS}, training=training)
+    return losses.PretrainingStats.from_outputs(outputs, batch)
+
+  def _grads_fn(self, batch, denominators):
+    with tf.GradientTape() as tape:
+      stats = self._stats(batch, training=True)
+      loss = stats.loss(denominators)
+      if self.loss_scaling:
+        loss = self.optimizer.get_scaled_loss(loss)
+    grads = tape.gradient(loss, self.model.trainable_variables)
+    # Dense gradients (the embedding gather gives IndexedSlices): the official TF1 update
+    # is dense too, and dense sums make accumulation and all-reduce order-independent.
+    return [tf.convert_to_tensor(g) for g in grads], stats
+
+  def _replica_step(self, *micro_batches):
+    ctx = tf.distribute.get_replica_context()
+    denominators = losses.LossDenominators.of_batches(micro_batches).all_reduce(ctx)
+    grads, stats = None, None
+    for batch in micro_batches:  # unrolled; control deps keep one micro-batch live at a time
+      with tf.control_dependencies(grads or []):
+        g, s = self._grads(batch, denominators)
+      grads = g if grads is None else [a + b for a, b in zip(grads, g)]
+      stats = s if stats is None else stats.add(s)
+    if self.loss_scaling:
+      grads = self.optimizer.get_unscaled_gradients(grads)
+    self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
+    metrics = stats.all_reduce(ctx).metrics()
+    return tf.stack([metrics[name] for name in train_log.TRAIN_METRICS])
+
+  def _train_loop(self, feed, num_steps):
+    """Runs up to num_steps steps; returns ({metric: Σ}, steps run, first non-finite step|-1)."""
+    sums = {name: tf.constant(0.0) for name in train_log.TRAIN_METRICS}
+    done = tf.constant(0, tf.int64)
+    bad_step = tf.constant(-1, tf.int64)
+    for _ in tf.range(num_steps):
+      step = self.optimizer.iterations + 1
+      batches = tuple(feed.next() for _ in range(self.accum))
+      # One tensor crosses the strategy boundary: MultiWorkerMirroredStrategy.reduce of a
+      # nested structure fails inside tf.function (TypeError).
+      values = self.strategy.run(self._replica_step, args=batches)
+      values = self.strategy.reduce(tf.distribute.ReduceOp.MEAN, values, axis=None)
+      sums = {name: sums[name] + value
+              for name, value in zip(train_log.TRAIN_METRICS, tf.unstack(values))}
+      done += 1
+      if not tf.reduce_all(tf.math.is_finite(values)):
+        bad_step = tf.cast(step, tf.int64)
+        break
+    return sums, done, bad_step
+
+  def _eval_step(self, batch):
+    stats = self.strategy.run(lambda b: tf.stack(self._stats(b, training=False)), (batch,))
+    return losses.PretrainingStats(
+        *tf.unstack(self.strategy.reduce(tf.distribute.ReduceOp.SUM, stats, axis=None)))
+
+
+# --- run ----------------------------------------------------------------------------------------
+def run(config):
+  """Pretrains (and/or evaluates) per `config` (a configs.PretrainConfig).
+
+  Returns {"output_dir", "model" (the trained AlbertPretrainer), "status" ("done"|"preempted"),
+  "step", "checkpoint", "eval" (when do_eval), "loss_curve"}.
+  """
+  config.validate()
+  if config.deterministic:
+    tf.config.experimental.enable_op_determinism()
+  tf_keras.utils.set_random_seed(config.seed)
+  previous_policy = tf_keras.mixed_precision.global_policy()
+  tf_keras.mixed_precision.set_global_policy(configs.precision_policy(config.mixed_precision))
+  try:
+    return _run(config)
+  finally:
+    tf_keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _is_chief(strategy):
+  return strategy.extended.should_checkpoint
+
+
+def _run(config):
+  strategy = distribute.make_strategy(config.strategy, config.tpu or None,
+                                      config.tpu_zone or None, config.gcp_project or None)
+  chief = _is_chief(strategy)
+  tf.io.gfile.makedirs(config.output_dir)
+  # Non-chief workers of a multi-worker job must also save (collective reads), into scratch.
+  ckpt_dir = config.output_dir if chief else os.path.join(
+      config.output_dir, f".worker_{strategy.cluster_resolver.task_id}")
+  log = train_log.TrainLog(config.output_dir, enabled=chief)
+  train_log.log(f"strategy {type(strategy).__name__} with {strategy.num_replicas_in_sync} "
+                f"replica(s); global batch {config.train_batch_size}; precision "
+                f"{config.mixed_precision}; jit_compile={config.jit_compile}")
+  model, optimizer = build_model_and_optimizer(config, strategy)
+  steps = PretrainingSteps(strategy, model, optimizer, config)
+  evaluator = Evaluator(config, strategy, steps.eval_step, log)
+  summary = {"output_dir": config.output_dir, "model": model}
+
+  if config.do_train:
+    summary.update(_train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log))
+  if config.do_eval and summary.get("status") != "preempted":
+    step = (int(optimizer.iterations.numpy()) if config.do_train
+            else _restore_model_for_eval(config, model))
+    summary["eval"] = evaluator(step)
+  if chief:
+    summary["loss_curve"] = train_log.plot_curve(
+        log.history_path, os.path.join(config.output_dir, "loss_curve.png"))
+  log.close()
+  if not chief and tf.io.gfile.exists(ckpt_dir):
+    tf.io.gfile.rmtree(ckpt_dir)
+  return summary
+
+
+def _write_configs(config):
+  with tf.io.gfile.GFile(os.path.join(config.output_dir, "config.json"), "w") as f:
+    f.write(json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
+  ckpt_load.write_config(config.output_dir, config.model)
+
+
+def _load_weights(model, path):
+  """Weights only (no optimizer state), any format, strict (albert_tf/checkpoints/load.py)."""
+  prefix = ckpt_load.load(model, path)
+  train_log.log(f"initialised weights from {prefix}")
+  return prefix
+
+
+def _restore_model_for_eval(config, model):
+  """Eval without training: weights from the latest checkpoint in output_dir, else init.
+
+  Returns the global step of the evaluated weights (0 for --init_checkpoint)."""
+  latest = tf.train.latest_checkpoint(config.output_dir)
+  if latest:
+    ckpt_load.load(model, latest)
+    train_log.log(f"evaluating {latest}")
+    return int(latest.rsplit("-", 1)[1])
+  if config.init_checkpoint:
+    _load_weights(model, config.init_checkpoint)
+    return 0
+  raise ValueError(f"do_eval without do_train needs a checkpoint in {config.output_dir} "
+                   f"or --init_checkpoint")
+
+
+class _SigtermFlag:
+  """SIGTERM (preemption) → set a flag checked between compiled loops."""
+
+  def __init__(self):
+    self.raised = False
+    self._previous = None
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      self._previous = signal.signal(signal.SIGTERM, self._handle)
+    return self
+
+  def _handle(self, signum, frame):  # pylint: disable=unused-argument
+    self.raised = True
+
+  def __exit__(self, *exc):
+    if self._previous is not None:
+      signal.signal(signal.SIGTERM, self._previous)
+
+
+def _train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log):
+  tracked = {"model": model, "optimizer": optimizer}
+  # The step is known only after restoring; restore model/optimizer first, then the feed.
+  model_ckpt = tf.train.Checkpoint(**tracked)
+  latest = tf.train.latest_checkpoint(config.output_dir)
+  if latest:
+    model_ckpt.read(latest).expect_partial()
+  feed = input_pipeline.DataFeed(
+      strategy, config.input_file, config.max_seq_length, config.max_predictions_per_seq,
+      config.train_batch_size, config.grad_accum_steps, seed=config.seed,
+      start_step=int(optimizer.iterations.numpy()))
+  if feed.checkpointable:
+    tracked["iterator"] = feed.iterator
+  checkpoint = tf.train.Checkpoint(**tracked)
+  manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, config.keep_checkpoint_max,
+                                       step_counter=optimizer.iterations,
+                                       checkpoint_name="ckpt")
+  if latest:  # every worker restores what the chief saved
+    checkpoint.restore(latest).assert_existing_objects_matched()
+    train_log.log(f"restored {latest}")
+  elif config.init_checkpoint:
+    _load_weights(model, config.init_checkpoint)
+  if chief:
+    _write_configs(config)
+  step = int(optimizer.iterations.numpy())
+  log.truncate_after(step)
+  last_saved = step
+  total = config.num_train_steps
+  train_log.log(f"training from step {step} to {total}; checkpoints every "
+                f"{config.save_checkpoints_steps} steps in {config.output_dir}")
+  status = "done"
+  with _SigtermFlag() as sigterm:
+    while step < total:
+      next_save = (step // config.save_checkpoints_steps + 1) * config.save_checkpoints_steps
+      n = min(config.iterations_per_loop, total - step, next_save - step)
+      start = time.time()
+      sums, done, bad = steps.train_loop(feed, tf.constant(n, tf.int64))
+      if int(bad) >= 0:
+        raise NonFiniteLossError(
+            f"non-finite loss at step {int(bad)}; stopped without saving. Last good "
+            f"checkpoint: {manager.latest_checkpoint or 'none'} (step {last_saved}). "
+            f"Lower --learning_rate (or raise --num_warmup_steps) and restart from it.")
+      elapsed = time.time() - start
+      step = int(optimizer.iterations.numpy())
+      values = {name: float(total_ / tf.cast(done, tf.float32)) for name, total_ in sums.items()}
+      values["learning_rate"] = float(optimization.learning_rate_schedule(optimizer)(step - 1))
+      values["examples_per_second"] = int(done) * config.train_batch_size / elapsed
+      log.write("train", step, values)
+      train_log.log(train_log.progress_line(step, total, values, int(done) / elapsed,
+                                            values["examples_per_second"]))
+      if step - last_saved >= config.save_checkpoints_steps or step >= total or sigterm.raised:
+        manager.save(checkpoint_number=step)
+        last_saved = step
+      if sigterm.raised:
+        train_log.log(f"SIGTERM: saved checkpoint at step {step}; exiting")
+        status = "preempted"
+        break
+  return {"status": status, "step": step, "checkpoint": manager.latest_checkpoint}
