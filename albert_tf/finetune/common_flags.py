@@ -6,6 +6,8 @@ import dataclasses
 
 from absl import flags
 
+from albert_tf import configs
+
 FLAGS = flags.FLAGS
 
 
@@ -37,8 +39,7 @@ def define_common_flags():
   flags.DEFINE_integer("seeds", 1, "Number of runs with seeds seed, seed+1, ...")
   flags.DEFINE_integer("seed", 0, "First seed.")
   flags.DEFINE_integer("log_every", 50, "Log the train loss every N steps.")
-  flags.DEFINE_enum("mixed_precision", "float32",
-                    ["float32", "bfloat16", "float16", "mixed_bfloat16", "mixed_float16"],
+  flags.DEFINE_enum("mixed_precision", "float32", list(configs.PRECISIONS),
                     "Compute precision, as pretraining's --mixed_precision: bfloat16 (Keras "
                     "policy mixed_bfloat16) or float16 (mixed_float16, dynamic loss scaling); "
                     "the policy names are accepted as the same values.")

@@ -8,13 +8,9 @@
   "best dev checkpoint", user_needs.md A9), the last one in `<output_dir>/last/`, and the
   history in `<output_dir>/eval_history.jsonl`.
 
-Mixed precision (`precision`): float32, bfloat16 or float16 (pretraining's spelling), or
-the Keras policy names mixed_bfloat16 / mixed_float16 for the same; float16 trains with dynamic
-loss scaling. Heads compute their logits in float32.
-
-Example:
-    >>> policy_name("bfloat16"), policy_name("mixed_bfloat16"), policy_name("float16")
-    ('mixed_bfloat16', 'mixed_bfloat16', 'mixed_float16')
+Mixed precision (`precision`): the spellings of configs.PRECISIONS, as in pretraining:
+float32, bfloat16 or float16, or the Keras policy names mixed_bfloat16 / mixed_float16 for the
+same; float16 trains with dynamic loss scaling. Heads compute their logits in float32.
 """
 import contextlib
 import dataclasses
@@ -28,12 +24,8 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from albert_tf import configs
 from albert_tf import optimization
-
-# --mixed_precision value → Keras policy. bfloat16/float16 are the pretraining CLI's spelling;
-# the policy names were fine-tuning's before the two were unified, and stay accepted.
-PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16",
-              "mixed_bfloat16": "mixed_bfloat16", "mixed_float16": "mixed_float16"}
 
 
 @dataclasses.dataclass
@@ -50,19 +42,12 @@ class TrainConfig:
   save_checkpoints: bool = True
 
 
-def policy_name(spelling):
-  """The Keras policy of a --mixed_precision value; ValueError listing the known ones."""
-  if spelling not in PRECISIONS:
-    raise ValueError(f"mixed_precision={spelling!r} is unknown; choose one of "
-                     f"{', '.join(PRECISIONS)}")
-  return PRECISIONS[spelling]
-
-
 @contextlib.contextmanager
 def precision(name):
-  """Sets the global Keras policy for `name` (see PRECISIONS), restores the previous one."""
+  """Sets the global Keras policy of a --mixed_precision value; restores the previous one."""
+  policy = configs.precision_policy(name)        # ValueError naming the spellings
   previous = tf_keras.mixed_precision.global_policy()
-  tf_keras.mixed_precision.set_global_policy(policy_name(name))
+  tf_keras.mixed_precision.set_global_policy(policy)
   try:
     yield
   finally:

@@ -53,15 +53,15 @@ def run(config):
   task = tasks.make(config)
   with finetuning_loop.precision(config.mixed_precision):
     examples, features = _prepare(task, config.encoder)
+    trained = features["train"] is not None
     builder = _ModelBuilder(task, config.encoder)
     strategy = finetuning_loop.make_strategy(config.strategy)
     evals = {split: features[split] for split in task.eval_splits}
-    if features["train"] is None:
-      runs = [_evaluate_only(task, builder, evals, strategy)]
-    else:
+    if trained:
       runs = [_train_one_seed(task, builder, features["train"], evals, seed, strategy)
               for seed in config.seeds]
-  trained = features["train"] is not None
+    else:
+      runs = [_evaluate_only(task, builder, evals, strategy)]
   results = {"task": task.name, "encoder": builder.description,
              "primary_metric": task.primary_metric, "hparams": dataclasses.asdict(task.hparams),
              "seeds": list(config.seeds) if trained else [], **task.describe(examples),

@@ -46,7 +46,7 @@ class RunConfig:
   seeds: tuple = (0,)
   eval_every: int = 0                  # 0: evaluate only at the end
   eval_batch_size: int = 64
-  mixed_precision: str = "float32"     # finetuning_loop.PRECISIONS
+  mixed_precision: str = "float32"     # a configs.PRECISIONS spelling
   strategy: str = "auto"
   log_every: int = 50
   save_checkpoints: bool = True

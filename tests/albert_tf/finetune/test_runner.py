@@ -139,13 +139,15 @@ def test_squad_writes_results_json_and_loads_finetuned_checkpoints_strictly(tmp_
     ("float32", "float32"), ("bfloat16", "mixed_bfloat16"), ("mixed_bfloat16", "mixed_bfloat16"),
     ("float16", "mixed_float16"), ("mixed_float16", "mixed_float16")])
 def test_precision_spellings(spelling, policy):
-  assert finetuning_loop.policy_name(spelling) == policy
+  with finetuning_loop.precision(spelling):
+    assert tf_keras.mixed_precision.global_policy().name == policy
+  assert tf_keras.mixed_precision.global_policy().name == "float32"
 
 
 def test_unknown_precision_lists_the_spellings():
-  with pytest.raises(ValueError, match="mixed_precision='fp16' is unknown; choose one of "
-                                       "float32, bfloat16, float16"):
-    finetuning_loop.policy_name("fp16")
+  with pytest.raises(ValueError, match="mixed_precision='fp16'.*float32, bfloat16, float16"):
+    with finetuning_loop.precision("fp16"):
+      pass
 
 
 def test_cli_flag_accepts_every_precision_spelling():
@@ -155,4 +157,5 @@ def test_cli_flag_accepts_every_precision_spelling():
           "print(sorted(flags.FLAGS['mixed_precision'].parser.enum_values))\n")
   proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                         timeout=120, check=True, cwd=REPO_ROOT)
-  assert proc.stdout.strip() == str(sorted(finetuning_loop.PRECISIONS))
+  assert proc.stdout.strip() == str(sorted(
+      ["float32", "bfloat16", "float16", "mixed_bfloat16", "mixed_float16"]))
