@@ -29,26 +29,6 @@ _CHECK_REPRESENTABLE = {"tf1": tf1_names.check_representable,
                         "hf": hf.check_representable}  # ours holds what the model builds
 
 
-def config_from_args(albert_config_file=None, preset=None):
-  """An AlbertConfig from a JSON file (official, HF or ours) or a preset name; or None."""
-  # TODO(front door): callers move to load.py
-  if not (albert_config_file or preset):
-    return None
-  return ckpt_load.resolve_config(albert_config_file, preset)
-
-
-def config_beside(fmt, path):
-  """The config stored next to a checkpoint of format `fmt`, or None."""
-  # TODO(front door): callers move to load.py
-  return ckpt_load.find_config(path, fmt)
-
-
-def load(fmt, model, path, allow_missing_sop=False):
-  """Loads a checkpoint of format `fmt` into our model (strict); returns what was read."""
-  # TODO(front door): callers move to load.py
-  return ckpt_load.load(model, path, fmt, allow_missing_sop=allow_missing_sop)
-
-
 def save(fmt, model, path, hf_weights_format="safetensors"):
   """Saves our model in format `fmt`; returns the written prefix or directory."""
   if fmt == "tf1":

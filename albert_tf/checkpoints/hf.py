@@ -256,13 +256,6 @@ def read_state_dict(path):
   return {k: _to_numpy(v) for k, v in state.items()}
 
 
-def read_config(path):
-  """Our AlbertConfig from the config file in (or beside) `path`, or None."""
-  # TODO(front door): callers move to load.py
-  from albert_tf.checkpoints import config_files  # pylint: disable=g-import-not-at-top
-  return config_files.find_config(path)
-
-
 def load_hf(model, path):
   """Loads an HF checkpoint (directory or weights file) into our model; strict."""
   model.ensure_built()

@@ -56,7 +56,3 @@ def load_ours(model, path):
                                        scope=["model", "encoder"])
 
 
-def read_config(path):
-  """The AlbertConfig beside a checkpoint, or None."""
-  # TODO(front door): callers move to load.py
-  return config_files.find_config(path)

@@ -8,6 +8,7 @@ from absl.testing import flagsaver
 
 from albert_tf import convert
 from albert_tf.checkpoints import converter
+from albert_tf.checkpoints import load as ckpt_load
 from albert_tf.checkpoints import ours
 from albert_tf.checkpoints import tf1_names
 from albert_tf.pretrainer import AlbertPretrainer
@@ -18,8 +19,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
 
 
 def _outputs_of(fmt, path, inputs):
-  model = AlbertPretrainer(converter.config_beside(fmt, path)).ensure_built()
-  converter.load(fmt, model, path, allow_missing_sop=True)
+  model = AlbertPretrainer(ckpt_load.find_config(path, fmt)).ensure_built()
+  ckpt_load.load(model, path, fmt, allow_missing_sop=True)
   return pu.outputs(model, inputs)
 
 

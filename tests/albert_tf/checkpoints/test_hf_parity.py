@@ -9,6 +9,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from albert_tf.checkpoints import hf  # noqa: E402
+from albert_tf.checkpoints import load as ckpt_load  # noqa: E402
 from albert_tf.checkpoints import variable_map  # noqa: E402
 from albert_tf.checkpoints.errors import CheckpointMismatchError  # noqa: E402
 from albert_tf.encoder import AlbertEncoder  # noqa: E402
@@ -60,7 +61,7 @@ def test_round_trip_through_files(tmp_path, weights_format):
   config = pu.TINY_GROUPS
   ours = pu.randomize(AlbertPretrainer(config).ensure_built(), seed=5)
   out_dir = hf.save_hf(ours, tmp_path / "hf", weights_format=weights_format)
-  assert hf.read_config(out_dir) == config
+  assert ckpt_load.find_config(out_dir) == config
   # HF itself loads the directory (local path, nothing downloaded).
   import transformers  # pylint: disable=g-import-not-at-top
   loaded = transformers.AlbertForPreTraining.from_pretrained(out_dir).eval()

@@ -4,6 +4,7 @@ import json
 import pytest
 import tensorflow as tf
 
+from albert_tf.checkpoints import load as ckpt_load
 from albert_tf.checkpoints import ours
 from albert_tf.checkpoints import tf1_names
 from albert_tf.checkpoints.errors import CheckpointMismatchError
@@ -14,7 +15,7 @@ from tests.albert_tf.checkpoints import parity_utils as pu
 def test_round_trip_and_config(tmp_path):
   model = pu.randomize(AlbertPretrainer(pu.TINY_GROUPS).ensure_built())
   prefix = ours.save_ours(model, tmp_path)
-  config = ours.read_config(prefix)
+  config = ckpt_load.find_config(prefix)
   assert config == pu.TINY_GROUPS
   assert json.loads((tmp_path / "config.json").read_text())["num_hidden_groups"] == 2
   back = AlbertPretrainer(config)

@@ -63,15 +63,15 @@ def test_hub_and_checkpoint_together_is_an_error():
 @pytest.mark.slow   # two SavedModel exports: ~90 s on 2 busy cores
 def test_hub_encoder_and_preprocessor_path(tmp_path):
   """Export albert_tiny as TF Hub encoder + preprocessor, fine-tune through hub.KerasLayer."""
-  hub_exports = pytest.importorskip("export.hub_exports")
   from albert_tf.checkpoints import ours
   from albert_tf.finetune import hparams, runner
   from albert_tf.finetune.tasks import glue_task
+  from export import hub_models
   config = AlbertConfig.from_preset("albert_tiny")
   prefix = ours.save_ours(AlbertPretrainer(config).ensure_built(), str(tmp_path / "ckpt"))
   enc_dir, pre_dir = str(tmp_path / "encoder"), str(tmp_path / "preprocessor")
-  hub_exports.export_hub("encoder", enc_dir, config=config, init_checkpoint=prefix)
-  hub_exports.export_hub("preprocessor", pre_dir)
+  hub_models.export_hub("encoder", enc_dir, config=config, init_checkpoint=prefix)
+  hub_models.export_hub("preprocessor", pre_dir)
   spec = encoders.EncoderSpec(hub_encoder=enc_dir, hub_preprocessor=pre_dir)
   assert encoders.find_spm_model(spec).startswith(pre_dir)       # the export's own vocab
   hp = hparams.HParams(learning_rate=1e-3, batch_size=4, train_steps=2, warmup_steps=0,
