@@ -8,7 +8,8 @@
 #      The rate matters: at batch 32, LAMB 2e-2 / 6e-2 and AdamW 1e-3 - 3e-3 all sat on the
 #      unigram plateau (held-out MLM accuracy = always predicting ","); LAMB 3e-3 leaves it
 #      after ~250 steps (BUILD.md, "Pretraining" has the measured curve).
-#   4. evaluate on the held-out records, next to input-blind baselines
+#   4. evaluate on the held-out records (every 400 steps: the held-out curve), next to
+#      input-blind baselines
 #   5. export: TF Hub encoder (+ .mlm) and preprocessor, and a TF Serving model (raw text in)
 #   6. print where everything is
 #
@@ -65,7 +66,7 @@ python run_pretraining.py --albert_config_file="$OUT/albert_config.json" \
     --output_dir="$OUT/model" --max_seq_length=$SEQ --max_predictions_per_seq=$PREDS \
     --train_batch_size=32 --optimizer=lamb --learning_rate=3e-3 --num_train_steps="$STEPS" \
     --num_warmup_steps=100 --iterations_per_loop=50 --save_checkpoints_steps=400 \
-    --do_eval --eval_batch_size=64 --max_eval_steps=100
+    --eval_every_steps=400 --do_eval --eval_batch_size=64 --max_eval_steps=100
 
 echo "[4/5] held-out evaluation vs input-blind baselines"
 sed 's/^/  /' "$OUT/model/eval_results.txt"
@@ -83,7 +84,7 @@ done in $(( $(date +%s) - START )) s. Everything is under $OUT:
   $OUT/model/ckpt-$STEPS.*               checkpoint (model + LAMB state + data position)
   $OUT/model/config.json                 model + training config; albert_config.json beside it
   $OUT/model/eval_results.txt            held-out metrics and baselines
-  $OUT/model/loss_curve.png              MLM/SOP loss and accuracy over steps
+  $OUT/model/loss_curve.png              MLM/SOP loss and accuracy over steps (train, held-out)
   $OUT/model/metrics.jsonl               the curve's numbers; tensorboard --logdir $OUT/model
   $OUT/export/hub_encoder, hub_preprocessor  TF Hub SavedModels (hub.KerasLayer, trainable=True)
   $OUT/export/serving/1                  TF Serving model, raw-text signatures (docs/serving.md)

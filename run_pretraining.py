@@ -1,4 +1,4 @@
-r"""Pretrain ALBERT (MLM + SOP) on TFRecords from data_prep; TPU, GPU or CPU.
+r"""Pretrain ALBERT (MLM + SOP, NSP or nothing) on TFRecords from data_prep; TPU, GPU or CPU.
 
 COMMAND (TPU, the paper's albert_base setup; flags and defaults are the official ones):
   python run_pretraining.py --preset=albert_base --input_file=gs://bucket/data/*.tfrecord \
@@ -61,6 +61,12 @@ flags.DEFINE_bool("recompute_grad", False, "Recompute each block's activations i
 flags.DEFINE_integer("grad_accum_steps", 1, "Micro-batches accumulated per optimizer step.")
 flags.DEFINE_integer("seed", 12345, "Seed for initialisation and data shuffling.")
 flags.DEFINE_bool("deterministic", False, "Deterministic ops (bit-exact resume; slower).")
+flags.DEFINE_enum("sentence_objective", "sop", ["sop", "nsp", "none"],
+                  "Sentence-level loss: sop or nsp train the 2-way head on the records' label "
+                  "(data_prep's --random_next_sentence writes NSP pairs); none = MLM only.")
+flags.DEFINE_integer("eval_every_steps", 0, "Held-out evaluation (eval_input_file, default "
+                     "input_file) every N steps: curves in TensorBoard eval/, metrics.jsonl, "
+                     "loss_curve.png. 0 = only at the end (with --do_eval).")
 flags.mark_flags_as_required(["input_file", "output_dir"])
 
 

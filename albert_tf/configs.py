@@ -13,6 +13,9 @@ Table 4 ablation (no reference release exposes it):
   - "ffn"        FFN shared, attention separate per layer;
   - "none"       nothing shared (BERT).
 
+`PretrainConfig` (end of file) is a pretraining run's config: the official run_pretraining
+flags plus ours (precision spellings, sentence objective, periodic evaluation).
+
 Example:
     >>> cfg = AlbertConfig.from_preset("albert_base")
     >>> (cfg.hidden_size, cfg.embedding_size, cfg.num_hidden_layers)
@@ -212,6 +215,10 @@ PRESETS = {
 # policy names fine-tuning's; both CLIs accept all five. Variables stay float32 in every policy.
 PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16",
               "mixed_bfloat16": "mixed_bfloat16", "mixed_float16": "mixed_float16"}
+# The sentence-level loss. sop and nsp train the same 2-way head on the records' label
+# (next_sentence_labels): what it means is decided by data_prep (--random_next_sentence writes
+# NSP pairs). none = MLM only (google-research/albert#202: corpora without document order).
+SENTENCE_OBJECTIVES = ("sop", "nsp", "none")
 
 
 def precision_policy(name):
@@ -265,6 +272,8 @@ class PretrainConfig:
   grad_accum_steps: int = 1
   seed: int = 12345
   deterministic: bool = False
+  sentence_objective: str = "sop"  # one of SENTENCE_OBJECTIVES
+  eval_every_steps: int = 0  # held-out evaluation every N steps; 0 = only at the end (do_eval)
 
   def to_dict(self):
     out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "model"}
@@ -279,6 +288,12 @@ class PretrainConfig:
       if getattr(self, name) <= 0:
         raise ValueError(f"{name}={getattr(self, name)} must be positive")
     precision_policy(self.mixed_precision)
+    if self.sentence_objective not in SENTENCE_OBJECTIVES:
+      raise ValueError(f"sentence_objective={self.sentence_objective!r}; choose one of "
+                       f"{', '.join(SENTENCE_OBJECTIVES)}")
+    if self.eval_every_steps < 0:
+      raise ValueError(f"eval_every_steps={self.eval_every_steps} must be ≥ 0 (0: only at "
+                       f"the end)")
     if self.max_seq_length > self.model.max_position_embeddings:
       raise ValueError(f"max_seq_length={self.max_seq_length} exceeds the model's "
                        f"max_position_embeddings={self.model.max_position_embeddings}")

@@ -11,7 +11,8 @@ is the same total computed from per-replica sums (`PretrainingStats`) and GLOBAL
   loss = Σ w·NLL / (Σ_global w + 1e-5) + Σ SOP-NLL / N_global
 
 so that summing it over replicas and micro-batches gives the loss of the whole global batch;
-with one replica and no accumulation it equals `pretraining_losses(...)["loss"]`.
+with one replica and no accumulation it equals `pretraining_losses(...)["loss"]`. MLM only
+(sentence_objective=none) drops the second term.
 
 Example:
     >>> import tensorflow as tf
@@ -134,17 +135,26 @@ class PretrainingStats(NamedTuple):
     """Sums over replicas (in a replica context)."""
     return PretrainingStats(*replica_context.all_reduce(tf.distribute.ReduceOp.SUM, list(self)))
 
-  def loss(self, denominators):
-    """The loss of record of these sums under GLOBAL `denominators` (module docstring)."""
-    return (self.mlm_nll_sum / (denominators.mlm_weight_sum + 1e-5)
-            + self.sop_nll_sum / denominators.num_examples)
+  def loss(self, denominators, sentence_loss=True):
+    """The loss of record of these sums under GLOBAL `denominators` (module docstring).
 
-  def metrics(self):
-    """Global sums → {name: value} of the official metrics (albert_spec.md §4.2)."""
+    sentence_loss=False: MLM only (the sentence head gets no gradient)."""
+    loss = self.mlm_nll_sum / (denominators.mlm_weight_sum + 1e-5)
+    if sentence_loss:
+      loss += self.sop_nll_sum / denominators.num_examples
+    return loss
+
+  def metrics(self, sentence_loss=True):
+    """Global sums → {name: value} of the official metrics (albert_spec.md §4.2).
+
+    sentence_loss=False: "loss" is the MLM loss, and the sentence_order_* keys are left out
+    (an untrained head's numbers are no metric of the run)."""
     mlm_loss = self.mlm_nll_sum / (self.mlm_weight_sum + 1e-5)
-    sop_loss = self.sop_nll_sum / self.num_examples
-    return {"loss": mlm_loss + sop_loss, "masked_lm_loss": mlm_loss,
-            "masked_lm_accuracy": tf.math.divide_no_nan(self.mlm_correct_sum,
-                                                        self.mlm_weight_sum),
-            "sentence_order_loss": sop_loss,
-            "sentence_order_accuracy": self.sop_correct_sum / self.num_examples}
+    values = {"loss": mlm_loss, "masked_lm_loss": mlm_loss,
+              "masked_lm_accuracy": tf.math.divide_no_nan(self.mlm_correct_sum,
+                                                          self.mlm_weight_sum)}
+    if sentence_loss:
+      sop_loss = self.sop_nll_sum / self.num_examples
+      values.update(loss=mlm_loss + sop_loss, sentence_order_loss=sop_loss,
+                    sentence_order_accuracy=self.sop_correct_sum / self.num_examples)
+    return values

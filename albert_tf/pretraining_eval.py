@@ -6,6 +6,9 @@
     → + trivial_baselines on the same batches (what a model must beat to have learned)
     → metrics.jsonl / TensorBoard eval/ and <output_dir>/eval_results.txt (latest evaluation)
 
+sentence_objective=none: no sentence_order_* metrics and no sop_majority_accuracy (the head
+was not trained); "loss" is the MLM loss.
+
 Example (baselines of 8 synthetic records, batches of 4):
     >>> import tempfile
     >>> from tests.albert_tf.synthetic_records import write_records
@@ -63,6 +66,7 @@ class Evaluator:
     self.input_file = config.eval_input_file or config.input_file
     self.batch = input_pipeline.per_replica_batch_size(config.eval_batch_size,
                                                        strategy.num_replicas_in_sync)
+    self.sentence_loss = config.sentence_objective != "none"
     self._baselines = None
 
   def __call__(self, step):
@@ -82,12 +86,14 @@ class Evaluator:
     if totals is None:
       raise ValueError(f"eval_input_file {self.input_file!r} has fewer than "
                        f"eval_batch_size={config.eval_batch_size} records")
-    values = {k: float(v) for k, v in totals.metrics().items()}
+    values = {k: float(v) for k, v in totals.metrics(self.sentence_loss).items()}
     values["num_examples"] = float(totals.num_examples)
     if self._baselines is None:
       self._baselines = trivial_baselines(
           self.input_file, config.max_seq_length, config.max_predictions_per_seq,
           self.batch * self.strategy.num_replicas_in_sync, config.max_eval_steps)
+      if not self.sentence_loss:
+        del self._baselines["sop_majority_accuracy"]
     values.update(self._baselines)
     results = {"global_step": step, **values}
     self.log.write("eval", step, values)

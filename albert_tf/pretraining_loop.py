@@ -5,7 +5,12 @@ loop over the data feed inside one tf.function, what TPUs need). Per step and re
 
   micro-batches (grad_accum_steps of them) → model → losses.PretrainingStats (sums)
   loss of record = Σ w·NLL / (Σ_global w + 1e-5) + Σ SOP-NLL / N_global   (losses.py)
-  grads summed over micro-batches, then over replicas → optimizer (clip global norm 1.0)
+  grads summed over micro-batches, then over replicas → grad_norm (logged) → optimizer
+  (clips to global norm 1.0)
+
+sentence_objective: "sop" and "nsp" train the 2-way head on the records' label (data_prep
+decides which pairs they are); "none" drops the SOP-NLL term, leaves the head and the pooler
+(which only the head reads) out of the update, and logs no sentence_order_* metrics.
 
 Normalising by the GLOBAL mask-weight sum and example count (an all-reduce of two numbers
 taken from the batch before the forward pass) makes the loss and the update for a global
@@ -15,7 +20,7 @@ and no accumulation it is exactly the official per-batch loss (losses.pretrainin
 Outputs in `output_dir`: ckpt-<step>.* (model, optimizer, global step = optimizer.iterations,
 data-iterator position), config.json (model + training config), albert_config.json,
 metrics.jsonl, TensorBoard train/ and eval/, loss_curve.png, eval_results.txt
-(pretraining_eval.py).
+(pretraining_eval.py; held-out evaluation every eval_every_steps and/or at the end).
 
 Resume: a restarted run restores the latest checkpoint and continues bit-for-bit (with
 `deterministic=True`: op determinism, seeded shuffles; dropout draws are not checkpointed, so
@@ -34,6 +39,7 @@ Example (the compiled step object alone, as bench/train_worker.py times it):
     True
 """
 import json
+import math
 import os
 import signal
 import threading
@@ -76,7 +82,8 @@ class PretrainingSteps:
   """The compiled train loop and eval step for one model/optimizer/strategy.
 
   train_loop(feed, num_steps) runs up to num_steps optimizer steps, each on `feed.next()`
-  (an input_pipeline.DataFeed, or anything whose next() returns one step's batch);
+  (an input_pipeline.DataFeed, or anything whose next() returns one step's batch), and
+  returns ({metric: mean over the steps}, steps run, first non-finite step or -1);
   eval_step(batch) returns the global losses.PretrainingStats of one distributed batch.
   """
 
@@ -84,6 +91,14 @@ class PretrainingSteps:
     self.strategy, self.model, self.optimizer = strategy, model, optimizer
     self.accum = config.grad_accum_steps
     self.loss_scaling = isinstance(optimizer, tf_keras.mixed_precision.LossScaleOptimizer)
+    self.sentence_loss = config.sentence_objective != "none"
+    self.metric_names = train_log.metric_names(config.sentence_objective)
+    # MLM only: the SOP head and the pooler get no gradient. They stay out of the update, or
+    # weight decay (u = m/(√v+ε) + 0.01·w with m = v = 0) would still shrink them.
+    frozen = set() if self.sentence_loss else {
+        v.ref() for layer in (model.sentence_order, model.encoder.pooler)
+        for v in layer.trainable_variables}
+    self.variables = [v for v in model.trainable_variables if v.ref() not in frozen]
     self._grads = tf.function(self._grads_fn, jit_compile=config.jit_compile or None)
     self.train_loop = tf.function(self._train_loop)
     self.eval_step = tf.function(self._eval_step)
@@ -95,10 +110,10 @@ class PretrainingSteps:
   def _grads_fn(self, batch, denominators):
     with tf.GradientTape() as tape:
       stats = self._stats(batch, training=True)
-      loss = stats.loss(denominators)
+      loss = stats.loss(denominators, self.sentence_loss)
       if self.loss_scaling:
         loss = self.optimizer.get_scaled_loss(loss)
-    grads = tape.gradient(loss, self.model.trainable_variables)
+    grads = tape.gradient(loss, self.variables)
     # Dense gradients (the embedding gather gives IndexedSlices): the official TF1 update
     # is dense too, and dense sums make accumulation and all-reduce order-independent.
     return [tf.convert_to_tensor(g) for g in grads], stats
@@ -114,13 +129,18 @@ class PretrainingSteps:
       stats = s if stats is None else stats.add(s)
     if self.loss_scaling:
       grads = self.optimizer.get_unscaled_gradients(grads)
-    self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
-    metrics = stats.all_reduce(ctx).metrics()
-    return tf.stack([metrics[name] for name in train_log.TRAIN_METRICS])
+    # The cross-replica sum apply_gradients would do (the same all_reduce), done here so that
+    # the logged norm is that of the gradient the optimizer clips (global_clipnorm).
+    grads = ctx.all_reduce(tf.distribute.ReduceOp.SUM, grads)
+    grad_norm = tf.linalg.global_norm(grads)
+    self.optimizer.apply_gradients(zip(grads, self.variables),
+                                   experimental_aggregate_gradients=False)
+    metrics = stats.all_reduce(ctx).metrics(self.sentence_loss)
+    return tf.stack([metrics[name] for name in self.metric_names] + [grad_norm])
 
   def _train_loop(self, feed, num_steps):
-    """Runs up to num_steps steps; returns ({metric: Σ}, steps run, first non-finite step|-1)."""
-    sums = {name: tf.constant(0.0) for name in train_log.TRAIN_METRICS}
+    sums = {name: tf.constant(0.0) for name in self.metric_names}
+    norm_sum, norm_count = tf.constant(0.0), tf.constant(0.0)
     done = tf.constant(0, tf.int64)
     bad_step = tf.constant(-1, tf.int64)
     for _ in tf.range(num_steps):
@@ -130,13 +150,19 @@ class PretrainingSteps:
       # nested structure fails inside tf.function (TypeError).
       values = self.strategy.run(self._replica_step, args=batches)
       values = self.strategy.reduce(tf.distribute.ReduceOp.MEAN, values, axis=None)
-      sums = {name: sums[name] + value
-              for name, value in zip(train_log.TRAIN_METRICS, tf.unstack(values))}
+      metrics, grad_norm = values[:-1], values[-1]
+      sums = {name: sums[name] + value for name, value in zip(sums, tf.unstack(metrics))}
+      # float16: steps the loss scaler skips have an inf norm; the mean is over the others.
+      finite = tf.math.is_finite(grad_norm)
+      norm_sum += tf.where(finite, grad_norm, 0.0)
+      norm_count += tf.cast(finite, tf.float32)
       done += 1
-      if not tf.reduce_all(tf.math.is_finite(values)):
+      if not tf.reduce_all(tf.math.is_finite(metrics)):
         bad_step = tf.cast(step, tf.int64)
         break
-    return sums, done, bad_step
+    means = {name: total / tf.cast(done, tf.float32) for name, total in sums.items()}
+    means["grad_norm"] = norm_sum / norm_count  # NaN when no step had a finite norm
+    return means, done, bad_step
 
   def _eval_step(self, batch):
     stats = self.strategy.run(lambda b: tf.stack(self._stats(b, training=False)), (batch,))
@@ -149,7 +175,8 @@ def run(config):
   """Pretrains (and/or evaluates) per `config` (a configs.PretrainConfig).
 
   Returns {"output_dir", "model" (the trained AlbertPretrainer), "status" ("done"|"preempted"),
-  "step", "checkpoint", "eval" (when do_eval), "loss_curve"}.
+  "step", "checkpoint", "eval" (the last evaluation: do_eval or eval_every_steps),
+  "loss_curve"}.
   """
   config.validate()
   if config.deterministic:
@@ -185,11 +212,13 @@ def _run(config):
   summary = {"output_dir": config.output_dir, "model": model}
 
   if config.do_train:
-    summary.update(_train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log))
+    summary.update(_train(config, strategy, model, optimizer, steps, evaluator, ckpt_dir,
+                          chief, log))
   if config.do_eval and summary.get("status") != "preempted":
     step = (int(optimizer.iterations.numpy()) if config.do_train
             else _restore_model_for_eval(config, model))
-    summary["eval"] = evaluator(step)
+    if summary.get("eval", {}).get("global_step") != step:  # not just done periodically
+      summary["eval"] = evaluator(step)
   if chief:
     summary["loss_curve"] = train_log.plot_curve(
         log.history_path, os.path.join(config.output_dir, "loss_curve.png"))
@@ -205,9 +234,9 @@ def _write_configs(config):
   ckpt_load.write_config(config.output_dir, config.model)
 
 
-def _load_weights(model, path):
+def _load_weights(model, path, allow_missing_sop=False):
   """Weights only (no optimizer state), any format, strict (albert_tf/checkpoints/load.py)."""
-  prefix = ckpt_load.load(model, path)
+  prefix = ckpt_load.load(model, path, allow_missing_sop=allow_missing_sop)
   train_log.log(f"initialised weights from {prefix}")
   return prefix
 
@@ -248,7 +277,7 @@ class _SigtermFlag:
       signal.signal(signal.SIGTERM, self._previous)
 
 
-def _train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log):
+def _train(config, strategy, model, optimizer, steps, evaluator, ckpt_dir, chief, log):
   tracked = {"model": model, "optimizer": optimizer}
   # The step is known only after restoring; restore model/optimizer first, then the feed.
   model_ckpt = tf.train.Checkpoint(**tracked)
@@ -268,8 +297,8 @@ def _train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log):
   if latest:  # every worker restores what the chief saved
     checkpoint.restore(latest).assert_existing_objects_matched()
     train_log.log(f"restored {latest}")
-  elif config.init_checkpoint:
-    _load_weights(model, config.init_checkpoint)
+  elif config.init_checkpoint:  # MLM only: a tf-models checkpoint without SOP head will do
+    _load_weights(model, config.init_checkpoint, config.sentence_objective == "none")
   if chief:
     _write_configs(config)
   step = int(optimizer.iterations.numpy())
@@ -278,13 +307,15 @@ def _train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log):
   total = config.num_train_steps
   train_log.log(f"training from step {step} to {total}; checkpoints every "
                 f"{config.save_checkpoints_steps} steps in {config.output_dir}")
-  status = "done"
+  status, last_eval = "done", None
+  every = config.eval_every_steps
   with _SigtermFlag() as sigterm:
     while step < total:
-      next_save = (step // config.save_checkpoints_steps + 1) * config.save_checkpoints_steps
-      n = min(config.iterations_per_loop, total - step, next_save - step)
+      n = min(config.iterations_per_loop, total - step,
+              _steps_to_next_multiple(step, config.save_checkpoints_steps),
+              _steps_to_next_multiple(step, every) if every else total)
       start = time.time()
-      sums, done, bad = steps.train_loop(feed, tf.constant(n, tf.int64))
+      means, done, bad = steps.train_loop(feed, tf.constant(n, tf.int64))
       if int(bad) >= 0:
         raise NonFiniteLossError(
             f"non-finite loss at step {int(bad)}; stopped without saving. Last good "
@@ -292,7 +323,9 @@ def _train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log):
             f"Lower --learning_rate (or raise --num_warmup_steps) and restart from it.")
       elapsed = time.time() - start
       step = int(optimizer.iterations.numpy())
-      values = {name: float(total_ / tf.cast(done, tf.float32)) for name, total_ in sums.items()}
+      values = {name: float(value) for name, value in means.items()}
+      if not math.isfinite(values["grad_norm"]):  # float16: every step of the loop skipped
+        del values["grad_norm"]
       values["learning_rate"] = float(optimization.learning_rate_schedule(optimizer)(step - 1))
       values["examples_per_second"] = int(done) * config.train_batch_size / elapsed
       log.write("train", step, values)
@@ -305,4 +338,13 @@ def _train(config, strategy, model, optimizer, steps, ckpt_dir, chief, log):
         train_log.log(f"SIGTERM: saved checkpoint at step {step}; exiting")
         status = "preempted"
         break
-  return {"status": status, "step": step, "checkpoint": manager.latest_checkpoint}
+      if every and step % every == 0:
+        last_eval = evaluator(step)
+  summary = {"status": status, "step": step, "checkpoint": manager.latest_checkpoint}
+  if last_eval:
+    summary["eval"] = last_eval
+  return summary
+
+
+def _steps_to_next_multiple(step, every):
+  return (step // every + 1) * every - step

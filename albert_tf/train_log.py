@@ -4,6 +4,11 @@
                                curve is drawn from; lines past a restored step are dropped)
   <output_dir>/train, /eval    TensorBoard event files (`tensorboard --logdir <output_dir>`)
   <output_dir>/loss_curve.png  MLM/SOP loss and accuracy over steps (train and eval)
+
+A train record holds the loop's mean of TRAIN_METRICS (no sentence_order_* for
+sentence_objective=none), grad_norm (the global gradient norm before clipping, after the
+cross-replica sum), learning_rate and examples_per_second; an eval record the held-out
+metrics and baselines (pretraining_eval.py), every eval_every_steps and/or at the end.
 """
 import json
 import os
@@ -13,6 +18,14 @@ import tensorflow as tf
 
 TRAIN_METRICS = ("loss", "masked_lm_loss", "masked_lm_accuracy", "sentence_order_loss",
                  "sentence_order_accuracy")
+SENTENCE_METRICS = ("sentence_order_loss", "sentence_order_accuracy")  # absent for objective none
+
+
+def metric_names(sentence_objective="sop"):
+  """The loss metrics a run logs: TRAIN_METRICS, less SENTENCE_METRICS for objective none."""
+  if sentence_objective == "none":
+    return tuple(m for m in TRAIN_METRICS if m not in SENTENCE_METRICS)
+  return TRAIN_METRICS
 
 
 class TrainLog:
@@ -69,9 +82,13 @@ def read_history(path):
 def progress_line(step, total, values, steps_per_s, seqs_per_s):
   eta_s = (total - step) / steps_per_s if steps_per_s > 0 else float("inf")
   eta = time.strftime("%H:%M:%S", time.gmtime(eta_s)) if eta_s < 86400 * 365 else "?"
+  sentence = (f" sop {values['sentence_order_loss']:.4f} "
+              f"(acc {values['sentence_order_accuracy']:.3f})"
+              if "sentence_order_loss" in values else "")
+  grad_norm = f" | grad norm {values['grad_norm']:.3g}" if "grad_norm" in values else ""
   return (f"step {step}/{total} | loss {values['loss']:.4f} mlm {values['masked_lm_loss']:.4f} "
-          f"(acc {values['masked_lm_accuracy']:.3f}) sop {values['sentence_order_loss']:.4f} "
-          f"(acc {values['sentence_order_accuracy']:.3f}) | lr {values['learning_rate']:.3g} | "
+          f"(acc {values['masked_lm_accuracy']:.3f}){sentence}{grad_norm} | "
+          f"lr {values['learning_rate']:.3g} | "
           f"{steps_per_s:.2f} steps/s {seqs_per_s:.1f} seq/s | ETA {eta}")
 
 
@@ -96,7 +113,8 @@ def plot_curve(history_path, png_path):
     steps = [r["step"] for r in rows]
     for name, ax in (("masked_lm_loss", ax_loss), ("sentence_order_loss", ax_loss),
                      ("masked_lm_accuracy", ax_acc), ("sentence_order_accuracy", ax_acc)):
-      ax.plot(steps, [r[name] for r in rows], style, label=f"{kind} {name}")
+      if all(name in r for r in rows):  # MLM-only runs have no sentence_order_*
+        ax.plot(steps, [r[name] for r in rows], style, label=f"{kind} {name}")
   for ax, title in ((ax_loss, "loss"), (ax_acc, "accuracy")):
     ax.set_xlabel("step")
     ax.set_title(title)

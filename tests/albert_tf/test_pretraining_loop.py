@@ -99,13 +99,17 @@ def test_mixed_precision_trains(records, tmp_path, precision):
   assert tf.keras.mixed_precision.global_policy().name == "float32"  # restored
 
 
-def test_precision_spellings_of_both_clis(records, tmp_path):
+def test_config_checks_precision_spellings_and_objectives(records, tmp_path):
   for name, policy in (("bfloat16", "mixed_bfloat16"), ("mixed_bfloat16", "mixed_bfloat16"),
                        ("float16", "mixed_float16"), ("mixed_float16", "mixed_float16")):
     assert configs.precision_policy(_config(records, tmp_path, mixed_precision=name).validate()
                                     .mixed_precision) == policy
   with pytest.raises(ValueError, match="mixed_precision='fp16'; choose one of float32, "):
     _config(records, tmp_path, mixed_precision="fp16").validate()
+  with pytest.raises(ValueError, match="sentence_objective='mlm'; choose one of sop, nsp, none"):
+    _config(records, tmp_path, sentence_objective="mlm").validate()
+  with pytest.raises(ValueError, match="eval_every_steps=-1 must be ≥ 0"):
+    _config(records, tmp_path, eval_every_steps=-1).validate()
 
 
 def test_eval_only_restores_through_the_checkpoint_front_door(records, tmp_path):
@@ -131,6 +135,80 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(records, tmp_path)
                         num_warmup_steps=0, num_train_steps=40, save_checkpoints_steps=2))
   assert tf.train.latest_checkpoint(str(tmp_path)).endswith("ckpt-3")
   assert (tmp_path / "ckpt-3.data-00000-of-00001").read_bytes() == before
+
+
+# --- trainer options: sentence objective, periodic eval, gradient norm -------------------------
+@pytest.fixture(scope="module")
+def init_prefix(tmp_path_factory):
+  """Random initial weights in our checkpoint format (what --init_checkpoint reads)."""
+  from albert_tf.checkpoints import ours
+  from albert_tf.pretrainer import AlbertPretrainer
+  tf.keras.utils.set_random_seed(7)
+  return ours.save_ours(AlbertPretrainer(MODEL).ensure_built(),
+                        str(tmp_path_factory.mktemp("init")))
+
+
+def _history(out):
+  return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+def _variables(prefix):
+  reader = tf.train.load_checkpoint(prefix)
+  return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
+          if k.startswith("model/") and "OPTIMIZER_SLOT" not in k}
+
+
+def test_mlm_only_objective_with_periodic_eval(records, init_prefix, tmp_path):
+  """sentence_objective=none: no sentence loss term (loss = MLM loss), the SOP head and the
+  pooler keep their initial weights, no sentence metrics; eval every 2 steps → 2 points."""
+  summary = pretraining_loop.run(_config(
+      records, tmp_path, sentence_objective="none", init_checkpoint=init_prefix,
+      num_train_steps=4, eval_every_steps=2, iterations_per_loop=4, save_checkpoints_steps=4,
+      do_eval=True))
+  history = _history(tmp_path)
+  train = [h for h in history if h["kind"] == "train"]
+  assert [h["step"] for h in train] == [2, 4]  # loops end at eval steps
+  for h in train:
+    assert h["loss"] == h["masked_lm_loss"] and "sentence_order_loss" not in h
+    assert np.isfinite(h["grad_norm"]) and h["grad_norm"] > 0
+  evals = [h for h in history if h["kind"] == "eval"]
+  assert [h["step"] for h in evals] == [2, 4]  # the final do_eval is not repeated
+  assert "sentence_order_accuracy" not in evals[0] and "sop_majority_accuracy" not in evals[0]
+  assert evals[1]["masked_lm_loss"] != evals[0]["masked_lm_loss"]
+  assert summary["eval"]["global_step"] == 4 and os.listdir(tmp_path / "eval")
+  saved = json.loads((tmp_path / "config.json").read_text())["pretraining"]
+  assert saved["sentence_objective"] == "none" and saved["eval_every_steps"] == 2
+  before, after = _variables(init_prefix), _variables(str(tmp_path / "ckpt-4"))
+  heads = [k for k in before if "sentence_order" in k or "pooler" in k]
+  assert heads and all(np.array_equal(before[k], after[k]) for k in heads), heads
+  moved = [k for k in before if not np.array_equal(before[k], after[k])]
+  assert len(moved) == len(before) - len(heads)
+
+
+@pytest.mark.parametrize("objective", ["sop", "none"])
+def test_grad_norm_is_the_global_norm_of_the_summed_gradient(records, init_prefix, tmp_path,
+                                                              objective):
+  """One step (2 accumulated micro-batches) from known weights: the logged norm equals
+  ‖∇ loss‖ computed by hand from the official per-batch loss (MLM only for `none`)."""
+  from albert_tf import input_pipeline
+  from albert_tf.checkpoints import ours
+  from albert_tf.pretrainer import AlbertPretrainer
+  pretraining_loop.run(_config(records, tmp_path, init_checkpoint=init_prefix,
+                               sentence_objective=objective, num_train_steps=1,
+                               iterations_per_loop=1, grad_accum_steps=2))
+  logged, = [h["grad_norm"] for h in _history(tmp_path)]
+  model = AlbertPretrainer(MODEL).ensure_built()
+  ours.load_ours(model, init_prefix)
+  batch = next(iter(input_pipeline.make_dataset(records, T, P, 8, is_training=True,
+                                                seed=_config(records, tmp_path).seed)))
+  with tf.GradientTape() as tape:
+    ref = losses.pretraining_losses(model(batch, training=True), batch)
+    loss = ref["loss"] if objective == "sop" else ref["masked_lm_loss"]
+  # Dense: the norm of IndexedSlices with repeated ids (the embedding gather) is not the
+  # norm of the gradient. None: the SOP head and pooler under the MLM loss.
+  grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, model.trainable_variables)
+           if g is not None]
+  np.testing.assert_allclose(logged, float(tf.linalg.global_norm(grads)), rtol=1e-5)
 
 
 # --- process-level: SIGKILL resume and SIGTERM (subprocesses: op determinism is global) ----
