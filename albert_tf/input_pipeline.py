@@ -161,6 +161,14 @@ class DataFeed:
   iterator (per-host pipelines, prefetch to device), which TF cannot checkpoint
   (`checkpointable` is False); there a resumed run reseeds the stream with seed + start_step
   instead of replaying it from the start.
+
+  >>> import tempfile
+  >>> from tests.albert_tf.synthetic_records import write_records
+  >>> pattern = write_records(tempfile.mkdtemp(), num_files=1, per_file=8)
+  >>> feed = DataFeed(tf.distribute.OneDeviceStrategy("/cpu:0"), pattern, 16, 4,
+  ...                 global_batch_size=4, seed=1)
+  >>> feed.checkpointable, feed.next()["input_word_ids"].shape
+  (True, TensorShape([4, 16]))
   """
 
   def __init__(self, strategy, input_file, max_seq_length, max_predictions_per_seq,
