@@ -1,7 +1,7 @@
 """ALBERT model configuration: the official `albert_config.json` keys plus the sharing mode.
 
 Field names and defaults are those of google-research/ALBERT `modeling.AlbertConfig`
-(albert_spec.md §1.2), so a released `albert_config.json` loads as is. Unknown keys
+(docs/albert_reference.md §1.2), so a released `albert_config.json` loads as is. Unknown keys
 (`net_structure_type`, `gap_size`, `num_memory_blocks`, ...) are kept in `extra` and
 written back, never fatal.
 

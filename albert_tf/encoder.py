@@ -1,6 +1,6 @@
 """AlbertEncoder: factorized embeddings → shared Transformer stack → pooler.
 
-Inputs and outputs use the TF Hub BERT-family names (serving_and_hub.md C8):
+Inputs and outputs use the TF Hub BERT-family names (docs/serving_reference.md C8):
   inputs  {"input_word_ids": int32 [B,T], "input_mask": int32 [B,T],
            "input_type_ids": int32 [B,T]}  (mask defaults to ones, type ids to zeros)
   outputs {"sequence_output": [B,T,H], "pooled_output": [B,H],

@@ -1,4 +1,4 @@
-"""The one TFRecord schema for ALBERT pretraining examples (albert_spec.md §3.5).
+"""The one TFRecord schema for ALBERT pretraining examples (docs/albert_reference.md §3.5).
 
 Every writer (data_prep), reader (albert_tf.input_pipeline), and test imports
 names, dtypes and lengths from here. Feature names are the official

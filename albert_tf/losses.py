@@ -145,7 +145,7 @@ class PretrainingStats(NamedTuple):
     return loss
 
   def metrics(self, sentence_loss=True):
-    """Global sums → {name: value} of the official metrics (albert_spec.md §4.2).
+    """Global sums → {name: value} of the official metrics (docs/albert_reference.md §4.2).
 
     sentence_loss=False: "loss" is the MLM loss, and the sentence_order_* keys are left out
     (an untrained head's numbers are no metric of the run)."""

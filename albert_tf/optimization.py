@@ -1,4 +1,4 @@
-"""Optimizers and learning-rate schedule of the official ALBERT (albert_spec.md §4.3).
+"""Optimizers and learning-rate schedule of the official ALBERT (docs/albert_reference.md §4.3).
 
   lr(step)  = init_lr · step / warmup                      if step − start_warmup < warmup
             = init_lr · (1 − min(step, N) / N) ** power    otherwise (the decay clock counts

@@ -1,4 +1,4 @@
-"""② ALBERT text normalization and SentencePiece tokenization (albert_spec.md §5).
+"""② ALBERT text normalization and SentencePiece tokenization (docs/albert_reference.md §5).
 
 Matches the official pipeline: `preprocess_text` (whitespace collapse, NFKD,
 combining marks dropped, lowercase under do_lower_case) runs before

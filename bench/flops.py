@@ -1,4 +1,4 @@
-"""Training FLOPs per sequence (perf_anchors.md B2), counting every layer application.
+"""Training FLOPs per sequence (docs/perf_reference.md B2), counting every layer application.
 
 Forward matmul FLOPs (2 per multiply-add), training = 3 × forward (backward ≈ 2 × forward):
   per token and block application: 2·(4H² + 2HF)   (Q, K, V, output; FFN in and out)

@@ -1,7 +1,7 @@
 """DataPrepConfig: every option of the data-preparation job, validated in one place.
 
 Field names are the official `create_pretraining_data.py` flag names
-(albert_spec.md §3.1) plus our scaling options. The CLI turns flags into this
+(docs/albert_reference.md §3.1) plus our scaling options. The CLI turns flags into this
 dataclass; the library never reads flags.
 """
 import dataclasses

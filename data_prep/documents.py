@@ -1,4 +1,4 @@
-"""① Streaming document reader (albert_spec.md §3.2).
+"""① Streaming document reader (docs/albert_reference.md §3.2).
 
 Input format (official): one sentence per line, a blank line between documents.
 With `input_format="paragraphs"` each non-blank line is a paragraph that is

@@ -44,7 +44,7 @@ def varint(value):
 
 
 class ExampleEncoder:
-  """Serializes one ALBERT pretraining example (albert_spec.md §3.5).
+  """Serializes one ALBERT pretraining example (docs/albert_reference.md §3.5).
 
   Args:
     max_seq_length: T, length of the four sequence features.

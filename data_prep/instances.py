@@ -1,4 +1,4 @@
-"""③ Segment pairs and SOP labels from one document (albert_spec.md §3.3).
+"""③ Segment pairs and SOP labels from one document (docs/albert_reference.md §3.3).
 
 A document is a list of sentences; a sentence is `(ids, flags)`: SentencePiece
 ids and the matching word-start flags (bytes of 0/1, see albert_tf/tokenization.py).

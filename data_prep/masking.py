@@ -1,4 +1,4 @@
-"""④ ALBERT n-gram masked-LM predictions (albert_spec.md §3.4).
+"""④ ALBERT n-gram masked-LM predictions (docs/albert_reference.md §3.4).
 
 Official `create_masked_lm_predictions`, on ids, with one explicit rng:
   * candidates are word groups: with whole-word masking a piece that is not a

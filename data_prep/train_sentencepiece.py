@@ -1,4 +1,4 @@
-r"""Train a SentencePiece unigram model with the ALBERT settings (albert_spec.md §5).
+r"""Train a SentencePiece unigram model with the ALBERT settings (docs/albert_reference.md §5).
 
 COMMAND (about 1-2 min on 2 cores for the shipped corpus at 30k pieces):
     python -m data_prep.train_sentencepiece --model_prefix=/tmp/my-30k \

@@ -1,4 +1,4 @@
-"""SentencePiece unigram training with the ALBERT settings (albert_spec.md §5).
+"""SentencePiece unigram training with the ALBERT settings (docs/albert_reference.md §5).
 
 Settings as the released 30k-clean model: unigram, <pad>=0 <unk>=1 [CLS]=2
 [SEP]=3 [MASK]=4 (control symbols), no BOS/EOS, user-defined symbols

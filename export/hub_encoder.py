@@ -1,4 +1,6 @@
-"""The TF Hub encoder SavedModel (TF2 BERT-family interface, serving_and_hub.md C8, §6.2).
+"""The TF Hub encoder SavedModel (TF2 BERT-family interface).
+
+Conventions: docs/serving_reference.md C8, docs/albert_reference.md §6.2.
 
 Saved object, a "reusable SavedModel" as hub.KerasLayer expects:
   encoder(inputs, training=False)   inputs {"input_word_ids", "input_mask",

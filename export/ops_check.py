@@ -3,7 +3,7 @@
 Allowed: every core TensorFlow op (the op registry of a process that ran only
 `import tensorflow`, computed once in a subprocess because importing tensorflow_text
 into this process adds its ops to the same registry) plus the TF Text ops exercised by
-the model server's TF Text regression model (serving_and_hub.md C9). Everything else —
+the model server's TF Text regression model (docs/serving_reference.md C9). Everything else —
 notably `TFText>RoundRobinTrim` from TF Text's trimmers, missing from the server per
 tensorflow/serving#2267 — fails the export with a message naming the op.
 
@@ -24,7 +24,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 # Op names of the TF Text APIs that tensorflow/text oss_scripts/model_server/save_models.py
-# exercises against the stock server (C9); TF Text 2.20 emits these names.
+# exercises against the stock server (docs/serving_reference.md C9); TF Text 2.20 emits these names.
 STOCK_SERVER_TF_TEXT_OPS = frozenset({
     # SentencepieceTokenizer: tokenize, tokenize_with_offsets, detokenize, vocab_size, id_to_string
     "SentencepieceOp", "SentencepieceTokenizeOp", "SentencepieceTokenizeWithOffsetsOp",
@@ -99,5 +99,5 @@ def check_ops(export_dir, extra_allowed=()):
   if bad:
     raise DisallowedOpsError(
         f"{export_dir} uses ops that are neither core TensorFlow nor TF Text ops of the "
-        f"stock tensorflow_model_server (serving_and_hub.md C9): {', '.join(bad)}")
+        f"stock tensorflow_model_server (docs/serving_reference.md C9): {', '.join(bad)}")
   return sorted(ops_used(export_dir))

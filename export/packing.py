@@ -3,7 +3,7 @@
 Why not TF Text's `RoundRobinTrimmer` / tf-models' `BertPackInputs`: they emit the op
 `TFText>RoundRobinTrim`, which is not in the stock tensorflow_model_server's TF Text
 regression list and is the op reported missing in tensorflow/serving#2267
-(serving_and_hub.md C9). The same allocation is computed here from segment lengths.
+(docs/serving_reference.md C9). The same allocation is computed here from segment lengths.
 
 Round robin gives one token at a time to each segment in turn (segment 0 first) until
 the budget is used or every segment is exhausted. Closed form per example: with
@@ -11,7 +11,7 @@ lengths l_i and budget m, the largest level L with Σ min(l_i, L) ≤ m keeps mi
 tokens of each segment, and the r = m − Σ min(l_i, L) left-over tokens go one each to
 the first r segments still longer than L.
 
-Packing (albert_spec.md §6.3): `[CLS] a [SEP] (b [SEP])`; input_type_ids 0 for [CLS],
+Packing (docs/albert_reference.md §6.3): `[CLS] a [SEP] (b [SEP])`; input_type_ids 0 for [CLS],
 a and its [SEP], 1 for b and its [SEP]; padding id and type 0 after; mask 1 on tokens.
 
 Shape legend: B batch, S segments, N pieces (ragged), T seq_length.

@@ -1,4 +1,6 @@
-"""The TF Hub preprocessor SavedModel (serving_and_hub.md C8, albert_spec.md §6.3).
+"""The TF Hub preprocessor SavedModel.
+
+Conventions: docs/serving_reference.md C8, docs/albert_reference.md §6.3.
 
 Saved object (all in-graph, no Python tokenizer at load time):
   preprocessor(sentences)             string [B] → {"input_word_ids", "input_mask",

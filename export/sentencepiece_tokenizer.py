@@ -3,7 +3,7 @@
 Produces the same ids as data_prep's `SentencePieceTokenizer` (official
 `FullTokenizer` with an spm model, do_lower_case=True) using only `NormalizeUTF8`,
 `SentencepieceOp`, `SentencepieceTokenizeOp` (TF Text ops in the stock model server's
-regression list, serving_and_hub.md C9) and core TF ops.
+regression list, docs/serving_reference.md C9) and core TF ops.
 
 The digit-comma rule (official `encode_pieces`, google-research/albert#249): a piece
 longer than one character that ends in "," preceded by a digit is re-encoded without

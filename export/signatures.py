@@ -13,7 +13,7 @@ H hidden:
 
 Readers of SIGNATURES, in table order: export.serving_module.ServingModule.signatures()
 traces each entry's method with its inputs; export.warmup writes each entry's warm-up
-request as one PredictionLog (serving_and_hub.md C6); the tests export, op-check and send
+request as one PredictionLog (docs/serving_reference.md C6); the tests export, op-check and send
 (through tests/export/rest_double.py) every entry; docs/serving.md §2 lists the same names
 (a test checks it). Adding a signature: a ServingModule method whose parameters are the
 input names, one entry here, one row in the tests' expected-signatures table.

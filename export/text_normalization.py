@@ -1,6 +1,7 @@
 """In-graph ALBERT text normalization, equal to data_prep's `preprocess_text(lower=True)`.
 
-The official pipeline (albert_spec.md §5, google-research/ALBERT tokenization.py) is, in order:
+The official pipeline (docs/albert_reference.md §5, google-research/ALBERT tokenization.py)
+is, in order:
   1. collapse whitespace runs to one space and strip (Python `" ".join(text.split())`);
   2. Unicode NFKD;
   3. drop combining characters (`unicodedata.combining(c) != 0`);
@@ -10,7 +11,7 @@ Here each step is one graph op: `StaticRegexReplace` (core TF) with character cl
 that are generated at export time from Python's own `str.isspace` and
 `unicodedata.combining` tables (so they match data_prep's definitions exactly, rather
 than RE2's ASCII-only `\\s` or the broader `\\p{Mn}`), `NormalizeUTF8` (TF Text, in the
-stock model server's regression list, serving_and_hub.md C9) and `StringLower` with
+stock model server's regression list, docs/serving_reference.md C9) and `StringLower` with
 utf-8 encoding (core TF, ICU full lowercase mapping like Python's `str.lower`).
 TF Text's `case_fold_utf8` is deliberately not used: it is NFKC_Casefold, which would
 recompose the NFKD output (e.g. Hangul jamo) and fold "ß" to "ss".

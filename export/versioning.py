@@ -1,6 +1,6 @@
 """Versioned, atomic model directories for TF Serving (`model_base_path/<version>/`).
 
-The server polls model_base_path and loads integer-named children (serving_and_hub.md
+The server polls model_base_path and loads integer-named children (docs/serving_reference.md
 C6); a half-written version would be picked up. So an export is written to a hidden,
 non-integer sibling (`.tmp-<version>-<random>`, ignored by the server) and renamed to
 `<version>` only when complete. An existing version is never overwritten; without an

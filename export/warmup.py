@@ -1,7 +1,7 @@
 """TF Serving warm-up records: `assets.extra/tf_serving_warmup_requests`.
 
 A TFRecord file of `tensorflow_serving.apis.PredictionLog` protos (≤ 1000 records) that
-the server replays at load time with `--enable_model_warmup` (serving_and_hub.md C6), so
+the server replays at load time with `--enable_model_warmup` (docs/serving_reference.md C6), so
 the first user request does not pay for graph initialization. One small request per
 signature is written: each export.signatures entry's `warmup`, in table order.
 """

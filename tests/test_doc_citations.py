@@ -114,7 +114,6 @@ def test_every_docs_citation_resolves():
   assert not bad, "citations that do not resolve:\n" + "\n".join(bad)
 
 
-@pytest.mark.xfail(strict=True, reason="until the citation rewrite")
 def test_nothing_cites_notes_outside_the_repository():
   hits = []
   for path in repo_files():

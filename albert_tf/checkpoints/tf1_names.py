@@ -1,6 +1,6 @@
 """Official TF1 variable names (google-research/ALBERT) ↔ our model; TF1 checkpoint I/O.
 
-Names (albert_spec.md §2.1) are produced by walking the model, so every size, group
+Names (docs/albert_reference.md §2.1) are produced by walking the model, so every size, group
 count and sharing mode gets its names without a table:
 
   bert/embeddings/{word,token_type,position}_embeddings, bert/embeddings/LayerNorm/*

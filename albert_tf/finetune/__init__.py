@@ -1,4 +1,6 @@
-"""Fine-tuning and evaluation: GLUE classifiers, SQuAD v1.1/v2.0, RACE (albert_spec.md §9).
+"""Fine-tuning and evaluation: GLUE classifiers, SQuAD v1.1/v2.0, RACE.
+
+Paper hyperparameters: docs/albert_reference.md §9.
 
 Library modules (no flags, nothing runs on import):
   tasks/         the Task interface (base.py) and one file per task type (glue_task,

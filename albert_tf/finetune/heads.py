@@ -1,4 +1,4 @@
-"""Fine-tuning models: the encoder plus the official heads (albert_spec.md §9).
+"""Fine-tuning models: the encoder plus the official heads (docs/albert_reference.md §9).
 
 Shapes: B batch, T sequence length, H hidden size, C choices (4), K start_n_top,
 Ke end_n_top. Every model takes the encoder's input dict and returns float32 tensors.

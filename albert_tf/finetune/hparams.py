@@ -1,4 +1,4 @@
-"""The paper's fine-tuning hyperparameters, one table for every task (albert_spec.md §9).
+"""The paper's fine-tuning hyperparameters, one table for every task (docs/albert_reference.md §9).
 
 GLUE: the paper's appendix table / the official `run_glue.sh` (warmup, lr, train steps, batch;
 max_seq_length 512; classifier dropout 0.1; ALBERT (encoder) dropout 0.1 for QQP, RTE and WNLI,

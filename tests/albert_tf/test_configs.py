@@ -4,7 +4,8 @@ import pytest
 
 from albert_tf.configs import PRESETS, AlbertConfig
 
-# The released albert_base v2 albert_config.json (HF hub / TF tarball fields, albert_spec.md §1.2).
+# The released albert_base v2 albert_config.json (HF hub / TF tarball fields,
+# docs/albert_reference.md §1.2).
 OFFICIAL_BASE_V2 = {
     "attention_probs_dropout_prob": 0, "hidden_act": "gelu", "hidden_dropout_prob": 0,
     "embedding_size": 128, "hidden_size": 768, "initializer_range": 0.02,

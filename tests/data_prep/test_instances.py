@@ -1,4 +1,7 @@
-"""SOP pairs: each official rule of create_instances_from_document (albert_spec.md §3.3)."""
+"""SOP pairs: each official rule of create_instances_from_document.
+
+Rules: docs/albert_reference.md §3.3.
+"""
 import random
 
 import pytest

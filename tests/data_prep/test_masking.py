@@ -1,4 +1,7 @@
-"""n-gram masking: each official rule of create_masked_lm_predictions (albert_spec.md §3.4)."""
+"""n-gram masking: each official rule of create_masked_lm_predictions.
+
+Rules: docs/albert_reference.md §3.4.
+"""
 import collections
 import random
 

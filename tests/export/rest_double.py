@@ -2,7 +2,7 @@
 
 tensorflow_model_server cannot be installed on the test machines, so this small
 http.server on 127.0.0.1 implements the documented REST contract
-(serving_and_hub.md C1–C5; tensorflow/serving g3doc/api_rest.md, http_server.cc,
+(docs/serving_reference.md C1–C5; tensorflow/serving g3doc/api_rest.md, http_server.cc,
 json_tensor.cc) on top of a real exported SavedModel, to test that our signatures
 answer the requests clients will send. Only what the tests need is implemented:
 

@@ -12,7 +12,7 @@ from tests.albert_tf.checkpoints import parity_utils as pu
 
 
 def official_albert_base_names(vocab_size=30000):
-  """The albert_base variable list of albert_spec.md §2.1, written out by hand."""
+  """The albert_base variable list of docs/albert_reference.md §2.1, written out by hand."""
   e, h, f = 128, 768, 3072
   p = "bert/encoder/transformer/group_0/inner_group_0"
   names = {
