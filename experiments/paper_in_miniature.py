@@ -15,7 +15,6 @@ continues where it stopped. At the end: results.json, results.md, curves.png and
 claim_{a,b,c}.png in output_dir (see experiments/report.py for what counts as reproduced).
 """
 import dataclasses
-import platform
 import time
 
 from absl import app
@@ -48,10 +47,9 @@ def run(settings, output_dir, patterns=("*",)):
   arms_lib.write_model_configs(settings, output_dir)
   scale = 0.05 if settings == MiniatureSettings.quick() else 1.0
   runner.run_all(arms, output_dir, estimate_scale=scale)
-  header = (f"# Paper in miniature — {output_dir}\n\nMachine: {platform.processor() or "
-            f"platform.machine()}, {platform.node()}; report written "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; commit "
-            f"{runner._commit()}.\n")  # pylint: disable=protected-access
+  header = (f"# Paper in miniature — {output_dir}\n\nMachine: {runner.machine()}; report "
+            f"written {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; commit "
+            f"{runner.commit()}.\n")
   return report.write_report(output_dir, arms, settings, header)
 
 

@@ -37,12 +37,29 @@ def is_done(output_dir, arm):
   return os.path.exists(os.path.join(output_dir, arm.name, DONE_FILE))
 
 
-def _commit():
+def commit():
+  """Short hash of the checkout the arms run from."""
   try:
     return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True, check=True, cwd=os.path.dirname(__file__)).stdout.strip()
   except (OSError, subprocess.CalledProcessError):
     return "unknown"
+
+
+def machine():
+  """CPU model, core count and whether it has AVX-512 bf16 (figures differ between CPUs)."""
+  model, flags = "unknown CPU", ""
+  try:
+    with open("/proc/cpuinfo") as f:
+      for line in f:
+        if line.startswith("model name") and model == "unknown CPU":
+          model = line.split(":", 1)[1].strip()
+        elif line.startswith("flags") and not flags:
+          flags = line
+  except OSError:
+    pass
+  return (f"{model}, {os.cpu_count()} cores, "
+          f"{'with' if 'avx512_bf16' in flags else 'without'} avx512_bf16")
 
 
 def _last_line(path):
@@ -89,7 +106,7 @@ def run_arm(arm, output_dir, env):
   with open(os.path.join(arm_dir, DONE_FILE), "w") as f:
     json.dump({"arm": arm.name, "command": list(arm.command), "seconds": round(seconds, 1),
                "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "commit": _commit()}, f, indent=2)
+               "commit": commit()}, f, indent=2)
   return seconds
 
 
