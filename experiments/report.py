@@ -202,12 +202,16 @@ def markdown(res, header=""):
   return "\n".join(lines) + "\n"
 
 
-def plots(res, output_dir):
-  """curves.png (held-out curves per arm) and claim_{a,b,c}.png; returns the paths."""
+def _pyplot():
   import matplotlib  # pylint: disable=import-outside-toplevel
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=import-outside-toplevel
-  paths = []
+  return plt
+
+
+def plot_curves(res, path):
+  """Train MLM loss, held-out MLM accuracy and held-out sentence-pair accuracy per arm."""
+  plt = _pyplot()
   fig, axes = plt.subplots(1, 3, figsize=(15, 4))
   for arm, r in res["pretrain"].items():
     ev, tr = r["eval_curve"], r["train_curve"]
@@ -225,51 +229,54 @@ def plots(res, output_dir):
     ax.set_xlabel("step")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-  paths.append(_save(fig, plt, os.path.join(output_dir, "curves.png")))
+  return _save(fig, plt, path)
 
-  a = res["claims"]["a"]
+
+def _grouped_bars(path, title, groups, series, errors=None, ylim=None, hline=None):
+  """One bar chart: groups on x, one bar per series name ({name: [value per group]})."""
+  plt = _pyplot()
+  fig, ax = plt.subplots(figsize=(7, 4))
+  width = 0.8 / len(series)
+  for i, (name, values) in enumerate(series.items()):
+    xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
+    ax.bar(xs, values, width, yerr=(errors or {}).get(name), label=name, capsize=3)
+  if hline:
+    ax.axhline(hline[1], color="gray", ls="--", lw=1, label=hline[0])
+  ax.set_xticks(list(range(len(groups))), groups)
+  if ylim:
+    ax.set_ylim(*ylim)
+  ax.set_title(title)
+  ax.legend(fontsize=8)
+  return _save(fig, plt, path)
+
+
+def plots(res, output_dir):
+  """curves.png and, for the claims with numbers, claim_{a,b,c}.png; returns the paths."""
+  out = lambda name: os.path.join(output_dir, name)  # noqa: E731
+  paths = [plot_curves(res, out("curves.png"))]
+  a, b, c = res["claims"]["a"], res["claims"]["b"], res["claims"]["c"]
   if a:
-    fig, ax = plt.subplots(figsize=(6, 4))
     tasks = list(a)
-    xs = range(len(tasks))
-    ax.bar([x - 0.2 for x in xs], [a[t]["pretrained"] for t in tasks], 0.4,
-           yerr=[a[t]["pretrained_std"] for t in tasks], label="pretrained", capsize=3)
-    ax.bar([x + 0.2 for x in xs], [a[t]["random"] for t in tasks], 0.4,
-           yerr=[a[t]["random_std"] for t in tasks], label="random init", capsize=3)
-    ax.set_xticks(list(xs), [f"{t}\n({PRIMARY.get(t, '')})" for t in tasks])
-    ax.set_title("a. pretrained vs random init (mean ± std over seeds)")
-    ax.legend()
-    paths.append(_save(fig, plt, os.path.join(output_dir, "claim_a.png")))
-
-  b = res["claims"]["b"]
+    paths.append(_grouped_bars(
+        out("claim_a.png"), "a. pretrained vs random init (mean ± std over seeds)",
+        [f"{t}\n({PRIMARY.get(t, '')})" for t in tasks],
+        {"pretrained": [a[t]["pretrained"] for t in tasks],
+         "random init": [a[t]["random"] for t in tasks]},
+        errors={"pretrained": [a[t]["pretrained_std"] for t in tasks],
+                "random init": [a[t]["random_std"] for t in tasks]}))
   if b["arms"]:
-    fig, ax = plt.subplots(figsize=(7, 4))
     arms = list(b["arms"])
-    xs = range(len(arms))
-    ax.bar([x - 0.2 for x in xs], [b["arms"][m]["head"]["sop"] for m in arms], 0.4,
-           label="head on SOP pairs")
-    ax.bar([x + 0.2 for x in xs], [b["arms"][m]["head"]["nsp"] for m in arms], 0.4,
-           label="head on NSP pairs")
-    if "majority" in b:
-      ax.axhline(b["majority"]["sop"], color="gray", ls="--", lw=1, label="majority (SOP)")
-    ax.set_xticks(list(xs), arms)
-    ax.set_ylim(0.3, 1.0)
-    ax.set_title("b. sentence head accuracy by training objective")
-    ax.legend(fontsize=8)
-    paths.append(_save(fig, plt, os.path.join(output_dir, "claim_b.png")))
-
-  c = res["claims"]["c"]
+    paths.append(_grouped_bars(
+        out("claim_b.png"), "b. sentence head accuracy by training objective", arms,
+        {f"head on {p.upper()} pairs": [b["arms"][m]["head"][p] for m in arms]
+         for p in ("sop", "nsp")}, ylim=(0.0, 1.0),
+        hline=("majority (SOP)", b["majority"]["sop"]) if "majority" in b else None))
   if c["arms"]:
-    fig, ax = plt.subplots(figsize=(7, 4))
     modes = list(c["arms"])
-    xs = range(len(modes))
-    ax.bar(list(xs), [c["arms"][m]["mlm_accuracy"] for m in modes], 0.5)
-    for x, m in zip(xs, modes):
-      ax.annotate(f"{c['arms'][m]['parameters'] / 1e6:.2f}M", (x, c["arms"][m]["mlm_accuracy"]),
-                  ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(list(xs), modes)
-    ax.set_title("c. held-out MLM accuracy by share_parameters (labels: encoder params)")
-    paths.append(_save(fig, plt, os.path.join(output_dir, "claim_c.png")))
+    paths.append(_grouped_bars(
+        out("claim_c.png"), "c. held-out MLM accuracy by share_parameters",
+        [f"{m}\n{c['arms'][m]['parameters'] / 1e6:.2f}M params" for m in modes],
+        {"MLM accuracy": [c["arms"][m]["mlm_accuracy"] for m in modes]}))
   return paths
 
 
