@@ -56,6 +56,8 @@ flags.DEFINE_bool("random_next_sentence", _D.random_next_sentence,
                   "NSP instead of SOP: negatives take B from a random document (the paper's "
                   "NSP ablation). False (default) = ALBERT's sentence-order prediction.")
 flags.DEFINE_integer("random_seed", _D.random_seed, "Seed of every random choice.")
+# --seed: the spelling every other CLI of the project uses (the official name stays).
+flags.DEFINE_alias("seed", "random_seed")
 flags.DEFINE_bool("do_permutation", False, "Official flag; permutation is not supported.")
 flags.DEFINE_integer("num_workers", _D.num_workers,
                      "Worker processes (does not change the output). Use the number of cores.")

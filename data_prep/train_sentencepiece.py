@@ -34,6 +34,7 @@ def define_flags():
   flags.DEFINE_bool("do_lower_case", True, "Lowercase text first (uncased models).")
   flags.DEFINE_integer("num_threads", 2, "Trainer threads.")
   flags.DEFINE_integer("random_seed", 12345, "Seed of the input sampling.")
+  flags.DEFINE_alias("seed", "random_seed")  # the project-wide spelling
 
 
 def main(argv):

@@ -31,6 +31,8 @@ flags.DEFINE_string("spm_model_file", resources.DEFAULT_SPM_MODEL,
 flags.DEFINE_string("model_base_path", None, "The server's --model_base_path.")
 flags.DEFINE_integer("version", None, "Version number (default: max existing + 1).")
 flags.DEFINE_integer("seq_length", 128, "Sequence length of the text signatures.")
+# --max_seq_length: the spelling of data_prep, pretraining and fine-tuning.
+flags.DEFINE_alias("max_seq_length", "seq_length")
 flags.DEFINE_string("model_name", "albert", "Model name used in the warm-up requests.")
 flags.DEFINE_bool("do_lower_case", True, "Lowercase text (True for all public ALBERTs).")
 flags.mark_flags_as_required(["init_checkpoint", "model_base_path"])

@@ -37,6 +37,8 @@ flags.DEFINE_string("spm_model_file", resources.DEFAULT_SPM_MODEL,
 flags.DEFINE_enum("export_type", "encoder", hub_models.EXPORT_TYPES, "What to export.")
 flags.DEFINE_string("export_dir", None, "Output directory (must not exist or be empty).")
 flags.DEFINE_integer("default_seq_length", 128, "seq_length of the preprocessor's root call.")
+# --max_seq_length: the spelling of data_prep, pretraining and fine-tuning.
+flags.DEFINE_alias("max_seq_length", "default_seq_length")
 flags.DEFINE_bool("do_lower_case", True, "Lowercase text (True for all public ALBERTs).")
 flags.mark_flag_as_required("export_dir")
 
