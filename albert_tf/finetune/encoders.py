@@ -57,10 +57,18 @@ def _albert_config(spec):
   return config
 
 
-def build_encoder(spec, max_seq_length=None):
+def _config_source(spec):
+  if spec.albert_config_file:
+    return f"the config {spec.albert_config_file}"
+  return f"{spec.preset or 'albert_base'}'s config"
+
+
+def build_encoder(spec, max_seq_length=None, warn_random_init=True):
   """(encoder layer, description string). Call inside the strategy scope.
 
-  With max_seq_length, a config-built encoder is checked to have that many positions.
+  With max_seq_length, a config-built encoder is checked to have that many positions. Without
+  --init_checkpoint/--hub_encoder the weights are random: a loud warning names the config
+  (fine-tuning a random albert_base scores at chance, the forgotten-flag case of issue 14).
   """
   if spec.hub_encoder:
     if spec.init_checkpoint or spec.albert_config_file:
@@ -79,6 +87,10 @@ def build_encoder(spec, max_seq_length=None):
     raise ValueError(f"--max_seq_length={max_seq_length} exceeds the encoder's "
                      f"max_position_embeddings={config.max_position_embeddings}")
   if not spec.init_checkpoint:
+    if warn_random_init:
+      logging.warning("%s\n!!! no --init_checkpoint / --hub_encoder: fine-tuning a RANDOM INIT "
+                      "of %s, not a pretrained ALBERT !!!\n%s", "!" * 80, _config_source(spec),
+                      "!" * 80)
     return AlbertEncoder(config).ensure_built(), "random-init"
   return ckpt_load.load_encoder(config, spec.init_checkpoint, spec.init_checkpoint_format), (
       f"checkpoint:{spec.init_checkpoint}")
