@@ -87,5 +87,10 @@ def main(argv):
     os._exit(1)  # a timed-out TPU connection thread may still be blocked in C++
 
 
-if __name__ == "__main__":
+def cli_main():
+  """Console-script entry point (pyproject.toml); same as `python -m`."""
   app.run(main)
+
+
+if __name__ == "__main__":
+  cli_main()

@@ -69,7 +69,12 @@ def main(argv):
   print(format_tables(parameter_rows(presets), depth_rows()))
 
 
-if __name__ == "__main__":
+def cli_main():
+  """Console-script entry point (pyproject.toml); same as `python -m`."""
   os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
   app.run(main)
+
+
+if __name__ == "__main__":
+  cli_main()

@@ -56,5 +56,10 @@ def main(argv):
   return 0
 
 
-if __name__ == "__main__":
+def cli_main():
+  """Console-script entry point (pyproject.toml); same as `python -m`."""
   app.run(main)
+
+
+if __name__ == "__main__":
+  cli_main()

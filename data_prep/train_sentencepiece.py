@@ -54,6 +54,11 @@ def main(argv):
   return 0
 
 
-if __name__ == "__main__":
+def cli_main():
+  """Console-script entry point (pyproject.toml); same as `python -m`."""
   define_flags()
   app.run(main)
+
+
+if __name__ == "__main__":
+  cli_main()

@@ -67,6 +67,11 @@ def main(argv):
   print(f"report: {FLAGS.output_dir}/results.md, results.json, {', '.join(res['plots'])}")
 
 
-if __name__ == "__main__":
+def cli_main():
+  """Console-script entry point (pyproject.toml); same as `python -m`."""
   flags.mark_flags_as_required(["output_dir"])
   app.run(main)
+
+
+if __name__ == "__main__":
+  cli_main()

@@ -99,6 +99,11 @@ def main(argv):
   print(json.dumps(result))
 
 
-if __name__ == "__main__":
+def cli_main():
+  """Console-script entry point (pyproject.toml); same as `python -m`."""
   flags.mark_flags_as_required(["checkpoint", "data_dir", "output_file"])
   app.run(main)
+
+
+if __name__ == "__main__":
+  cli_main()

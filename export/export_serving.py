@@ -50,5 +50,10 @@ def main(argv):
   print(f"wrote {path}")
 
 
-if __name__ == "__main__":
+def cli_main():
+  """Console-script entry point (pyproject.toml); same as `python -m`."""
   app.run(main)
+
+
+if __name__ == "__main__":
+  cli_main()

@@ -57,5 +57,10 @@ def main(argv):
   print(f"wrote {FLAGS.export_type} to {FLAGS.export_dir}; ops check passed: {', '.join(ops)}")
 
 
-if __name__ == "__main__":
+def cli_main():
+  """Console-script entry point (pyproject.toml); same as `python -m`."""
   app.run(main)
+
+
+if __name__ == "__main__":
+  cli_main()

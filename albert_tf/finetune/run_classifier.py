@@ -55,7 +55,12 @@ def main(argv):
   print(json.dumps({"task": results["task"], "summary": results["summary"]["best"]}, indent=2))
 
 
-if __name__ == "__main__":
+def cli_main():
+  """Console-script entry point (pyproject.toml); same as `python -m`."""
   define_flags()
   flags.mark_flags_as_required(["task", "data_dir", "output_dir"])
   app.run(main)
+
+
+if __name__ == "__main__":
+  cli_main()

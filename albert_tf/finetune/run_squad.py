@@ -64,7 +64,12 @@ def main(argv):
                    indent=2))
 
 
-if __name__ == "__main__":
+def cli_main():
+  """Console-script entry point (pyproject.toml); same as `python -m`."""
   define_flags()
   flags.mark_flags_as_required(["output_dir"])
   app.run(main)
+
+
+if __name__ == "__main__":
+  cli_main()

@@ -50,6 +50,11 @@ def main(argv):
     print(path, sum(len(p["qas"]) for a in part["data"] for p in a["paragraphs"]), "questions")
 
 
-if __name__ == "__main__":
+def cli_main():
+  """Console-script entry point (pyproject.toml); same as `python -m`."""
   flags.mark_flags_as_required(["input", "train_output", "predict_output"])
   app.run(main)
+
+
+if __name__ == "__main__":
+  cli_main()
