@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
-ensure_venv requirements.txt requirements-test.txt
+ensure_venv requirements.txt requirements-beam.txt requirements-hf.txt requirements-test.txt
 # -n 2: two pytest workers, one per core of the CI machine (2 cores).
 exec python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"

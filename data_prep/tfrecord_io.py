@@ -2,9 +2,11 @@
 
 Record layout (tensorflow/core/lib/io/record_writer.cc):
     uint64 length | uint32 masked_crc32c(length) | data | uint32 masked_crc32c(data)
-all little-endian. CRC32C comes from google-crc32c or crcmod's C extension
-(a dependency of apache-beam) when present, else a pure-Python table (slow:
-~5 MB/s, fine for tests).
+all little-endian. CRC32C comes from google-crc32c's C extension (a runtime
+dependency, wheels for every platform TensorFlow has); without it a pure-Python
+table is used, with one warning: ~8 MB/s against ~20 GB/s (1 MiB buffers, 2-core
+EPYC, 2026-12-04), i.e. ~3 s of CRC per 25 MB shard, more than the whole rest of
+data_prep's per-record work.
 
 GZIP output is a plain gzip stream with mtime 0 and no file name, so the bytes
 are reproducible; `tf.data.TFRecordDataset(..., compression_type="GZIP")` reads it.
@@ -18,6 +20,7 @@ Example:
 """
 import gzip
 import struct
+import warnings
 
 _MASK_DELTA = 0xA282EAD8
 
@@ -46,13 +49,9 @@ def _best_crc32c():
       return lambda data: google_crc32c.value(bytes(data)), "google_crc32c"
   except ImportError:
     pass
-  try:
-    import crcmod.predefined  # pylint: disable=import-outside-toplevel
-    import sys  # pylint: disable=import-outside-toplevel
-    if getattr(sys.modules.get("crcmod.crcmod"), "_usingExtension", False):
-      return crcmod.predefined.mkCrcFun("crc-32c"), "crcmod"
-  except ImportError:
-    pass
+  warnings.warn("data_prep.tfrecord_io: google-crc32c's C extension is missing; using a "
+                "pure-Python CRC32C (~8 MB/s instead of ~20 GB/s: ~3 s per 25 MB shard). "
+                "`pip install google-crc32c` fixes it.", RuntimeWarning, stacklevel=2)
   return _python_crc32c(), "python"
 
 
