@@ -1,6 +1,7 @@
 r"""Create ALBERT pretraining TFRecords with Apache Beam (DirectRunner, Dataflow, Flink, Spark).
 
-COMMAND (local, seconds for the shipped corpus at dupe 1):
+COMMAND (local, seconds for the shipped corpus at dupe 1; needs the `beam` extra; clusters:
+BUILD.md §5, with the wheel as --extra_package):
     python -m data_prep.beam_pipeline --runner=DirectRunner --output_dir=/tmp/albert_beam \
         --max_seq_length=128 --dupe_factor=1 --direct_num_workers=2
 
@@ -114,7 +115,11 @@ def build_pipeline(p, config, model_bytes):
 
 def run(config, beam_args=()):
   """Runs the Beam pipeline to completion."""
-  import apache_beam as beam  # pylint: disable=import-outside-toplevel
+  try:
+    import apache_beam as beam  # pylint: disable=import-outside-toplevel
+  except ImportError as e:
+    raise ConfigError("the Beam pipeline needs apache-beam: pip install 'albert-tf[beam]' "
+                      "(or -r requirements-beam.txt -c constraints.txt)") from e
   from apache_beam.options.pipeline_options import PipelineOptions  # pylint: disable=import-outside-toplevel
   if not config.output_dir:
     raise ConfigError("--output_dir is required for the Beam pipeline (a folder or gs:// URL)")
