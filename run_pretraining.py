@@ -16,6 +16,8 @@ runtime.configure_environment()  # tf-keras, oneDNN CPU kernels: before TensorFl
 
 from absl import app, flags, logging  # noqa: E402
 
+from albert_tf import official_flags  # noqa: E402
+
 F = flags.FLAGS
 flags.DEFINE_string("albert_config_file", None, "albert_config.json of the model to train.")
 flags.DEFINE_string("preset", None, "Model preset instead of --albert_config_file "
@@ -67,6 +69,23 @@ flags.DEFINE_enum("sentence_objective", "sop", ["sop", "nsp", "none"],
 flags.DEFINE_integer("eval_every_steps", 0, "Held-out evaluation (eval_input_file, default "
                      "input_file) every N steps: curves in TensorBoard eval/, metrics.jsonl, "
                      "loss_curve.png. 0 = only at the end (with --do_eval).")
+# Official run_pretraining.py names (google-research/ALBERT) beside ours; official_flags.py.
+flags.DEFINE_alias("tpu_name", "tpu")
+flags.DEFINE_bool("use_tpu", None, "Official: True = train on the TPU --tpu_name; here True = "
+                  "--strategy=tpu on --tpu/--tpu_name (default 'local', a TPU VM). False: "
+                  "--tpu/--tpu_name are ignored, as officially.")
+official_flags.define_ignored(flags.DEFINE_integer, "num_tpu_cores", 8, "the TPU strategy uses "
+                              "every core of the TPU given by --tpu/--tpu_name")
+official_flags.define_ignored(flags.DEFINE_string, "master", None, "TF1 master URL; use "
+                              "--tpu=grpc://host:port, or TF_CONFIG with --strategy=multi_worker")
+official_flags.define_ignored(flags.DEFINE_string, "export_dir", None, "export a checkpoint "
+                              "with python -m export.export_tfhub --export_dir=...")
+official_flags.define_refused(flags.DEFINE_bool, "init_from_group0", False, lambda v: not v,
+                              "--init_from_group0=True (copy layer group 0 into every group of "
+                              "a num_hidden_groups>1 model) is not supported here")
+official_flags.define_refused(flags.DEFINE_float, "masked_lm_budget", 0.0, lambda v: not v,
+                              "--masked_lm_budget>0 (online n-gram masking from token_boundary) "
+                              "is not supported; data_prep masks offline (the official default)")
 flags.mark_flags_as_required(["input_file", "output_dir"])
 
 
@@ -81,6 +100,11 @@ def main(argv):
              else configs.AlbertConfig.from_preset(F.preset))
     names = [f for f in configs.PretrainConfig.__dataclass_fields__ if f != "model"]
     values = {name: F[name].value for name in names if F[name].value is not None}
+    if F.use_tpu and F.strategy == "auto":
+      values.update(strategy="tpu", tpu=F.tpu or "local")
+    elif F.use_tpu is False:
+      values.pop("tpu", None)  # official: --tpu_name is read only with --use_tpu
+    official_flags.print_notes("run_pretraining")
     pretraining_loop.run(configs.PretrainConfig(model=model, **values))
   except (ValueError, distribute.TPUConnectionError, pretraining_loop.NonFiniteLossError) as e:
     print(f"run_pretraining: error: {e}", file=sys.stderr, flush=True)

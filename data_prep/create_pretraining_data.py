@@ -13,6 +13,7 @@ byte-identical shards for any --num_workers. A rerun after a crash or kill
 skips complete shards and redoes partial ones.
 """
 import logging
+import os
 import sys
 
 from absl import app, flags
@@ -59,6 +60,15 @@ flags.DEFINE_integer("random_seed", _D.random_seed, "Seed of every random choice
 # --seed: the spelling every other CLI of the project uses (the official name stays).
 flags.DEFINE_alias("seed", "random_seed")
 flags.DEFINE_bool("do_permutation", False, "Official flag; permutation is not supported.")
+# Official names without a setting of their own here (google-research/ALBERT).
+flags.DEFINE_string("vocab_file", None, "Official: the vocabulary; in ALBERT the .vocab beside "
+                    "the SentencePiece .model. Without --spm_model_file, the .model beside it "
+                    "is used; with it, ignored (the official tokenizer reads the .model too).")
+_IGNORED = {"input_file_mode": "input is always read as bytes and decoded as UTF-8",
+            "parallel": "use --num_workers (parallel, and the same output for any count)"}
+flags.DEFINE_string("input_file_mode", "r",
+                    f"Official flag, no effect: {_IGNORED['input_file_mode']}.")
+flags.DEFINE_bool("parallel", False, f"Official flag, no effect: {_IGNORED['parallel']}.")
 flags.DEFINE_integer("num_workers", _D.num_workers,
                      "Worker processes (does not change the output). Use the number of cores.")
 flags.DEFINE_integer("num_output_shards", _D.num_output_shards,
@@ -78,14 +88,31 @@ flags.DEFINE_float("log_every_seconds", _D.log_every_seconds, "Progress log inte
 def config_from_flags():
   if FLAGS.do_permutation:
     raise ConfigError("--do_permutation=True is not supported (it is off in ALBERT)")
-  names = [n for n in DataPrepConfig.__dataclass_fields__ if n in FLAGS]
-  return DataPrepConfig(**{n: FLAGS[n].value for n in names})
+  values = {n: FLAGS[n].value for n in DataPrepConfig.__dataclass_fields__ if n in FLAGS}
+  if FLAGS.vocab_file and not FLAGS["spm_model_file"].present:
+    values["spm_model_file"] = _spm_model_beside(FLAGS.vocab_file)
+  return DataPrepConfig(**values)
+
+
+def _spm_model_beside(vocab_file):
+  """Official --vocab_file → its SentencePiece model (as albert_tf.official_flags, which
+  tests/test_import_graph.py does not let data_prep import)."""
+  root, ext = os.path.splitext(vocab_file)
+  model = root + ".model"
+  if ext == ".model" or (ext == ".vocab" and ("://" in model or os.path.exists(model))):
+    return model
+  raise ConfigError(f"--vocab_file={vocab_file}: ALBERT tokenizes with a SentencePiece model; "
+                    f"give --spm_model_file=<30k-clean.model> (a .vocab is used only when its "
+                    f".model lies beside it)")
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   logging.getLogger().setLevel(logging.INFO)
+  for name, note in _IGNORED.items():
+    if FLAGS[name].present:
+      print(f"create_pretraining_data: --{name} has no effect here: {note}", file=sys.stderr)
   try:
     stats = pipeline.run(config_from_flags())
   except (ConfigError, InputError, pipeline.PipelineError) as e:

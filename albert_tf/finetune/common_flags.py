@@ -3,10 +3,13 @@
 Hyperparameter flags left unset take the task's paper values (hparams.PAPER).
 """
 import dataclasses
+import os
+import sys
 
 from absl import flags
 
 from albert_tf import configs
+from albert_tf import official_flags
 
 FLAGS = flags.FLAGS
 
@@ -45,6 +48,46 @@ def define_common_flags():
                     "the policy names are accepted as the same values.")
   flags.DEFINE_enum("strategy", "auto", ["auto", "tpu", "mirrored", "multi_worker", "one_device"],
                     "Distribution strategy (albert_tf.distribute.make_strategy).")
+  _define_official_flags()
+
+
+def _define_official_flags():
+  """google-research/ALBERT's names shared by run_classifier.py, run_squad_v*.py, run_race.py."""
+  for official, ours in (("train_batch_size", "batch_size"), ("train_step", "train_steps"),
+                         ("warmup_step", "warmup_steps")):
+    flags.DEFINE_alias(official, ours)
+  flags.DEFINE_string("vocab_file", None, "Official: the vocabulary (in ALBERT the .vocab beside "
+                      "the SentencePiece .model). Without --spm_model_file, the .model beside it "
+                      "is used; with it, ignored (the official tokenizer reads the .model too).")
+  flags.DEFINE_string("albert_hub_module_handle", None, "Official: the encoder from TF Hub. Here "
+                      "= --hub_encoder (a TF2 SavedModel); TF1 hub.Module handles are refused.")
+  flags.register_validator(
+      "albert_hub_module_handle", lambda v: not v or "tfhub.dev/google/albert_" not in v,
+      message="the tfhub.dev/google/albert_* handles are TF1 hub.Module files, which TF2 cannot "
+      "fine-tune; use --init_checkpoint with the same model's tar-file checkpoint, or a TF2 "
+      "export with --hub_encoder")
+  flags.DEFINE_integer("predict_batch_size", None, "Official; = --eval_batch_size when that is "
+                       "not given (prediction and evaluation share one batch size here).")
+  flags.DEFINE_integer("save_checkpoints_steps", None, "Official: checkpoint (and evaluate each "
+                       "checkpoint, keeping the best) every N steps; = --eval_every when that is "
+                       "not given (here the best checkpoint is kept in seed_<s>/best/).")
+  official_flags.define_refused(
+      flags.DEFINE_string, "optimizer", "adamw", lambda v: v == "adamw",
+      "fine-tuning uses AdamW (--optimizer=adamw, the official default); lamb is pretraining's")
+  official_flags.define_refused(
+      flags.DEFINE_bool, "use_tpu", None, lambda v: not v,
+      "fine-tuning here does not take a TPU address yet; run on GPU/CPU "
+      "(--strategy=auto|mirrored|multi_worker); pretraining takes --use_tpu --tpu_name")
+  for name, define, default, note in (
+      ("tpu_name", flags.DEFINE_string, None, "read only with --use_tpu, refused here"),
+      ("tpu_zone", flags.DEFINE_string, None, "read only with --use_tpu, refused here"),
+      ("gcp_project", flags.DEFINE_string, None, "read only with --use_tpu, refused here"),
+      ("master", flags.DEFINE_string, None, "TF1 master URL; use TF_CONFIG and "
+       "--strategy=multi_worker"),
+      ("num_tpu_cores", flags.DEFINE_integer, 8, "read only with --use_tpu, refused here"),
+      ("iterations_per_loop", flags.DEFINE_integer, 1000, "TPUEstimator steps per host call; "
+       "the fine-tuning loop needs no such setting")):
+    official_flags.define_ignored(define, name, default, note)
 
 
 def hparams_from_flags(defaults, **overrides):
@@ -61,8 +104,11 @@ def encoder_spec_from_flags(albert_dropout):
   return encoders.EncoderSpec(
       albert_config_file=FLAGS.albert_config_file, init_checkpoint=FLAGS.init_checkpoint,
       init_checkpoint_format=FLAGS.init_checkpoint_format, preset=FLAGS.preset,
-      hub_encoder=FLAGS.hub_encoder, hub_preprocessor=FLAGS.hub_preprocessor,
-      spm_model_file=FLAGS.spm_model_file, do_lower_case=FLAGS.do_lower_case,
+      hub_encoder=FLAGS.hub_encoder or FLAGS.albert_hub_module_handle,
+      hub_preprocessor=FLAGS.hub_preprocessor,
+      spm_model_file=FLAGS.spm_model_file or (
+          official_flags.spm_model_beside(FLAGS.vocab_file) if FLAGS.vocab_file else None),
+      do_lower_case=FLAGS.do_lower_case,
       albert_dropout=albert_dropout)
 
 
@@ -79,7 +125,16 @@ def run_config_kwargs(paper_hparams, **hparam_overrides):
   own set `hparam_overrides`, e.g. classifier_dropout) replacing values.
   """
   hp = hparams_from_flags(paper_hparams, **hparam_overrides)
+  official_flags.print_notes(os.path.basename(sys.argv[0]))
   return dict(output_dir=FLAGS.output_dir, encoder=encoder_spec_from_flags(hp.albert_dropout),
-              hparams=hp, seeds=seeds_from_flags(), eval_every=FLAGS.eval_every,
-              eval_batch_size=FLAGS.eval_batch_size, mixed_precision=FLAGS.mixed_precision,
-              strategy=FLAGS.strategy, log_every=FLAGS.log_every)
+              hparams=hp, seeds=seeds_from_flags(),
+              eval_every=_official_or_ours("save_checkpoints_steps", "eval_every"),
+              eval_batch_size=_official_or_ours("predict_batch_size", "eval_batch_size"),
+              mixed_precision=FLAGS.mixed_precision, strategy=FLAGS.strategy,
+              log_every=FLAGS.log_every)
+
+
+def _official_or_ours(official, ours):
+  """Our flag's value, or the official flag's when only that one was given."""
+  given = FLAGS[official].value is not None and not FLAGS[ours].present
+  return FLAGS[official].value if given else FLAGS[ours].value

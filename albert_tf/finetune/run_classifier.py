@@ -20,6 +20,7 @@ import json
 from absl import app
 from absl import flags
 
+from albert_tf import official_flags
 from albert_tf.finetune import common_flags
 from albert_tf.finetune import glue
 from albert_tf.finetune import hparams
@@ -36,6 +37,18 @@ def define_flags():
   flags.DEFINE_integer("max_train_examples", None, "Use only the first N training examples.")
   flags.DEFINE_integer("max_eval_examples", None, "Use only the first N examples of each dev split.")
   common_flags.define_common_flags()
+  # Official run_classifier.py names (google-research/ALBERT); the shared ones: common_flags.
+  flags.DEFINE_alias("task_name", "task")
+  official_flags.define_refused(flags.DEFINE_bool, "do_train", None, lambda v: v is not False,
+                                "--do_train=False: this CLI always fine-tunes, then evaluates")
+  for define, name, note in (
+      (flags.DEFINE_bool, "do_eval", "the dev split is always evaluated (it picks the best)"),
+      (flags.DEFINE_bool, "do_predict", "no test-set predictions (test_results.tsv) are "
+       "written; results.json holds the dev metrics"),
+      (flags.DEFINE_string, "cached_dir", "features are built in memory; no TFRecord cache"),
+      (flags.DEFINE_integer, "keep_checkpoint_max", "each seed keeps its best and last "
+       "checkpoints (seed_<s>/best/, last/)")):
+    official_flags.define_ignored(define, name, None, note)
 
 
 def config_from_flags():

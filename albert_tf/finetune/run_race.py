@@ -13,10 +13,12 @@ warmup 1000, max_seq_length 512, ALBERT dropout 0.1). Metric: accuracy; results 
 <output_dir>/results.json with the per-seed and over-seed summary (runner.py).
 """
 import json
+import os
 
 from absl import app
 from absl import flags
 
+from albert_tf import official_flags
 from albert_tf.finetune import common_flags
 from albert_tf.finetune import hparams
 
@@ -31,12 +33,44 @@ def define_flags():
   flags.DEFINE_integer("max_train_examples", None, "Use only the first N training questions.")
   flags.DEFINE_integer("max_eval_examples", None, "Use only the first N eval questions.")
   common_flags.define_common_flags()
+  # Official run_race.py names; the shared ones: common_flags. Officially --data_dir is the
+  # RACE folder and --train_file/--eval_file are TFRecord feature caches: with --data_dir, the
+  # data is read from <data_dir>/train and <data_dir>/dev and those two are ignored.
+  flags.DEFINE_string("data_dir", None, "Official: the RACE folder (train/, dev/, test/, each "
+                      "with middle/ and high/); replaces --train_file/--eval_file.")
+  flags.DEFINE_bool("high_only", False, "Official: only the high-school part (with --data_dir).")
+  flags.DEFINE_bool("middle_only", False, "Official: only the middle-school part (--data_dir).")
+  flags.register_multi_flags_validator(
+      ["high_only", "middle_only", "data_dir"],
+      lambda v: not (v["high_only"] and v["middle_only"]) and (
+          v["data_dir"] or not (v["high_only"] or v["middle_only"])),
+      message="--high_only/--middle_only: at most one, and only with --data_dir (else pass "
+      "--train_file=RACE/train/high --eval_file=RACE/dev/high)")
+  flags.DEFINE_alias("dropout_prob", "albert_dropout")
+  official_flags.define_refused(flags.DEFINE_string, "task_name", "race", lambda v: v == "race",
+                                "--task_name: this CLI fine-tunes RACE only (task_name=race)")
+  for mode in ("do_train", "do_eval"):
+    official_flags.define_refused(flags.DEFINE_bool, mode, None, lambda v: v is not False,
+                                  f"--{mode}=False: this CLI always trains, then evaluates")
+  for define, name, note in (
+      (flags.DEFINE_bool, "do_predict", "no test-set predictions; evaluate RACE/test with "
+       "--eval_file"),
+      (flags.DEFINE_string, "predict_file", "no test-set predictions; evaluate RACE/test with "
+       "--eval_file"),
+      (flags.DEFINE_integer, "num_keep_checkpoint", "each seed keeps its best and last "
+       "checkpoints (seed_<s>/best/, last/)")):
+    official_flags.define_ignored(define, name, None, note)
 
 
 def config_from_flags():
   from albert_tf.finetune.tasks import race_task  # pylint: disable=import-outside-toplevel
+  train_file, eval_file = FLAGS.train_file, FLAGS.eval_file
+  if FLAGS.data_dir:
+    level = "high" if FLAGS.high_only else "middle" if FLAGS.middle_only else ""
+    train_file, eval_file = (os.path.join(FLAGS.data_dir, split, level)
+                             for split in ("train", "dev"))
   return race_task.RaceConfig(
-      train_file=FLAGS.train_file, eval_file=FLAGS.eval_file, max_qa_length=FLAGS.max_qa_length,
+      train_file=train_file, eval_file=eval_file, max_qa_length=FLAGS.max_qa_length,
       max_train_examples=FLAGS.max_train_examples, max_eval_examples=FLAGS.max_eval_examples,
       **common_flags.run_config_kwargs(hparams.PAPER["RACE"]))
 

@@ -20,6 +20,7 @@ import json
 from absl import app
 from absl import flags
 
+from albert_tf import official_flags
 from albert_tf.finetune import common_flags
 from albert_tf.finetune import hparams
 
@@ -47,13 +48,54 @@ def define_flags():
   flags.DEFINE_integer("max_train_examples", None, "Use only the first N training questions.")
   flags.DEFINE_integer("max_predict_examples", None, "Use only the first N questions to predict.")
   common_flags.define_common_flags()
+  # Official run_squad_v1.py / run_squad_v2.py names; the shared ones: common_flags.
+  flags.DEFINE_alias("dropout_prob", "albert_dropout")
+  flags.DEFINE_bool("do_train", None, "Official: False = predict only (--train_file ignored); "
+                    "True needs --train_file. Unset: train when --train_file is given.")
+  flags.DEFINE_bool("do_predict", None, "Official: False = no prediction (--predict_file "
+                    "ignored); True needs --predict_file. Unset: predict when it is given.")
+  for mode, file_flag in (("do_train", "train_file"), ("do_predict", "predict_file")):
+    flags.register_multi_flags_validator(
+        [mode, file_flag], lambda v, m=mode, f=file_flag: v[m] is not True or bool(v[f]),
+        message=f"--{mode} needs --{file_flag}")
+  flags.DEFINE_float("num_train_epochs", None, "Official: train steps = int(questions in "
+                     "--train_file / batch size * epochs), unless --train_steps is given.")
+  flags.DEFINE_float("warmup_proportion", None, "Official: warmup steps = int(train steps * "
+                     "this) (0.1 with --num_train_epochs), unless --warmup_steps is given.")
+  for define, name, note in (
+      (flags.DEFINE_string, "train_feature_file", "features are built in memory; no cache"),
+      (flags.DEFINE_string, "predict_feature_file", "features are built in memory; no cache"),
+      (flags.DEFINE_string, "predict_feature_left_file", "features are built in memory"),
+      (flags.DEFINE_bool, "use_einsum", "TFLite-friendly dense layers: export/ writes the "
+       "serving models"),
+      (flags.DEFINE_string, "export_dir", "export a fine-tuned checkpoint with python -m "
+       "export.export_serving")):
+    official_flags.define_ignored(define, name, None, note)
 
 
 def config_from_flags():
   from albert_tf.finetune.tasks import squad_task  # pylint: disable=import-outside-toplevel
+  paper = hparams.PAPER[f"SQuAD-{FLAGS.version}"]
+  own = {name: getattr(FLAGS, name) for name in _OWN_FLAGS}
+  for mode, file_flag in (("do_train", "train_file"), ("do_predict", "predict_file")):
+    if FLAGS[mode].value is False:
+      own[file_flag] = None
   return squad_task.SquadConfig(
-      version=FLAGS.version, **{name: getattr(FLAGS, name) for name in _OWN_FLAGS},
-      **common_flags.run_config_kwargs(hparams.PAPER[f"SQuAD-{FLAGS.version}"]))
+      version=FLAGS.version, **own,
+      **common_flags.run_config_kwargs(paper, **_steps_from_epochs(paper, own["train_file"])))
+
+
+def _steps_from_epochs(paper, train_file):
+  """Official --num_train_epochs/--warmup_proportion → train/warmup steps (run_squad_v*.py)."""
+  if not train_file or (FLAGS.num_train_epochs is None and FLAGS.warmup_proportion is None):
+    return {}
+  steps = FLAGS.train_steps or paper.train_steps
+  if FLAGS.num_train_epochs is not None and not FLAGS.train_steps:
+    with open(train_file, encoding="utf-8") as f:
+      questions = sum(len(p["qas"]) for a in json.load(f)["data"] for p in a["paragraphs"])
+    steps = int(questions / (FLAGS.batch_size or paper.batch_size) * FLAGS.num_train_epochs)
+  proportion = 0.1 if FLAGS.warmup_proportion is None else FLAGS.warmup_proportion
+  return {"train_steps": steps, "warmup_steps": int(steps * proportion)}
 
 
 def main(argv):
