@@ -5,8 +5,7 @@ Record layout (tensorflow/core/lib/io/record_writer.cc):
 all little-endian. CRC32C comes from google-crc32c's C extension (a runtime
 dependency, wheels for every platform TensorFlow has); without it a pure-Python
 table is used, with one warning: ~8 MB/s against ~20 GB/s (1 MiB buffers, 2-core
-EPYC, 2026-12-04), i.e. ~3 s of CRC per 25 MB shard, more than the whole rest of
-data_prep's per-record work.
+EPYC, 2026-12-04), i.e. ~3 s of CRC per 25 MB shard.
 
 GZIP output is a plain gzip stream with mtime 0 and no file name, so the bytes
 are reproducible; `tf.data.TFRecordDataset(..., compression_type="GZIP")` reads it.
