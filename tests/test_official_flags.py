@@ -236,3 +236,22 @@ def test_official_run_classifier_command_trains_sst2(tmp_path):
   assert (hp["batch_size"], hp["train_steps"], hp["warmup_steps"]) == (4, 2, 0)
   history = (out / "seed_0" / "eval_history.jsonl").read_text().splitlines()
   assert len(history) == 2  # --save_checkpoints_steps=1: an evaluation after each step
+
+
+def test_squad_epochs_proportion_and_modes_map_as_officially():
+  code = """if True:
+    import sys
+    from absl import flags
+    from albert_tf.finetune import run_squad
+    run_squad.define_flags()
+    flags.FLAGS(sys.argv)
+    c = run_squad.config_from_flags()
+    print("CONFIG", c.hparams.train_steps, c.hparams.warmup_steps, c.eval_batch_size,
+          c.hparams.albert_dropout, c.predict_file)
+  """
+  # run_squad_v1.py: int(65 questions / 16 * 2.0) = 8 steps, int(8 * 0.25) = 2 warmup steps.
+  result = _run(["-c", code, "--output_dir=o", f"--train_file={SQUAD}", f"--predict_file={SQUAD}",
+                 "--do_train", "--do_predict=false", "--train_batch_size=16",
+                 "--num_train_epochs=2.0", "--warmup_proportion=.25", "--predict_batch_size=8",
+                 "--dropout_prob=0.05"])
+  assert "CONFIG 8 2 8 0.05 None" in result.stdout, result.stderr[-2000:]
