@@ -6,6 +6,7 @@ COMMAND (TPU, the paper's albert_base setup; flags and defaults are the official
       --train_batch_size=4096 --max_seq_length=512 --mixed_precision=bfloat16
 CPU smoke run (~1 minute): see demo.sh. Resume = rerun the same command (latest checkpoint in
 --output_dir is restored, data position included). --train_batch_size is the GLOBAL batch.
+Official flag names (--use_tpu, --tpu_name, ...) work too (BUILD.md §8, official_flags.py).
 """
 import os
 import sys

@@ -3,8 +3,8 @@
 Official command lines (README.md, run_glue.sh) must run unchanged. Flags that have a meaning
 here are absl aliases or mapped in each CLI's flags → config step; this module holds the rest:
 
-  define_ignored   the flag parses; when given, main() prints one line: what it did
-                   officially and what to use here (print_notes)
+  define_ignored   the flag parses; when given, the CLI's flags → config step prints one
+                   line: what it did officially and what to use here (print_notes)
   define_refused   the flag parses, but a value asking for something this project does not do
                    fails flag parsing (exit 1) with the reason, never "unknown flag"
   spm_model_beside --vocab_file (the .vocab beside the SentencePiece model in ALBERT releases)

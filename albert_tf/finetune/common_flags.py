@@ -79,12 +79,12 @@ def _define_official_flags():
       "fine-tuning here does not take a TPU address yet; run on GPU/CPU "
       "(--strategy=auto|mirrored|multi_worker); pretraining takes --use_tpu --tpu_name")
   for name, define, default, note in (
-      ("tpu_name", flags.DEFINE_string, None, "read only with --use_tpu, refused here"),
-      ("tpu_zone", flags.DEFINE_string, None, "read only with --use_tpu, refused here"),
-      ("gcp_project", flags.DEFINE_string, None, "read only with --use_tpu, refused here"),
+      ("tpu_name", flags.DEFINE_string, None, "read only with --use_tpu (refused here)"),
+      ("tpu_zone", flags.DEFINE_string, None, "read only with --use_tpu (refused here)"),
+      ("gcp_project", flags.DEFINE_string, None, "read only with --use_tpu (refused here)"),
       ("master", flags.DEFINE_string, None, "TF1 master URL; use TF_CONFIG and "
        "--strategy=multi_worker"),
-      ("num_tpu_cores", flags.DEFINE_integer, 8, "read only with --use_tpu, refused here"),
+      ("num_tpu_cores", flags.DEFINE_integer, 8, "read only with --use_tpu (refused here)"),
       ("iterations_per_loop", flags.DEFINE_integer, 1000, "TPUEstimator steps per host call; "
        "the fine-tuning loop needs no such setting")):
     official_flags.define_ignored(define, name, default, note)

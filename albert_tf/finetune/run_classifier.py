@@ -14,6 +14,7 @@ COMMAND (TF Hub export):
 Unset hyperparameters take the paper's values for the task (hparams.PAPER). Writes
 <output_dir>/results.json (per-seed best/last dev metrics; mean, std, median, best, min over
 seeds) and each seed's best checkpoint in <output_dir>/seed_<s>/best/ (runner.py).
+Official google-research/ALBERT flag names work too (BUILD.md §8, official_flags.py).
 """
 import json
 

@@ -11,6 +11,7 @@ COMMAND (paper setting): --train_file=RACE/train --eval_file=RACE/dev --albert_c
 Unset hyperparameters take the paper's (hparams.PAPER["RACE"]: lr 2e-5, batch 32, 12000 steps,
 warmup 1000, max_seq_length 512, ALBERT dropout 0.1). Metric: accuracy; results in
 <output_dir>/results.json with the per-seed and over-seed summary (runner.py).
+Official google-research/ALBERT flag names work too (BUILD.md §8, official_flags.py).
 """
 import json
 import os

@@ -14,6 +14,7 @@ COMMAND (paper setting, v2.0, from a released checkpoint):
 
 Writes predictions.json etc. (tasks/squad_task.py) and results.json (runner.py). Without
 --train_file it only predicts (from --finetuned_checkpoint). Unset hyperparameters: the paper's.
+Official google-research/ALBERT flag names work too (BUILD.md §8, official_flags.py).
 """
 import json
 
