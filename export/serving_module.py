@@ -84,6 +84,4 @@ class ServingModule(AutoTrackable):
 
   def signatures(self):
     """{signature name: concrete function} for tf.saved_model.save, in table order."""
-    return {name: tf.function(getattr(self, entry.method),
-                              input_signature=list(entry.inputs.values())).get_concrete_function()
-            for name, entry in signature_table.SIGNATURES.items()}
+    return signature_table.concrete_functions(self, signature_table.SIGNATURES)

@@ -41,10 +41,25 @@ class Signature:
   method: name of the ServingModule method; it is called with the inputs as keywords.
   inputs: {input name: tf.TensorSpec}, in the method's parameter order.
   warmup: {input name: numpy array}, the small request replayed at server start-up.
+  api: the TF Serving API that answers it (METHOD_NAMES key; classify/regress take one
+    input "inputs", serialized tf.Example string [B]).
   """
   method: str
   inputs: Mapping[str, tf.TensorSpec]
   warmup: Mapping[str, np.ndarray]
+  api: str = "predict"
+
+
+# SignatureDef.method_name of each API (tensorflow/serving signature_constants).
+METHOD_NAMES = {"predict": "tensorflow/serving/predict", "classify": "tensorflow/serving/classify",
+                "regress": "tensorflow/serving/regress"}
+
+
+def concrete_functions(module, table):
+  """{signature name: concrete function of module.<entry.method>} for tf.saved_model.save."""
+  return {name: tf.function(getattr(module, entry.method),
+                            input_signature=list(entry.inputs.values())).get_concrete_function()
+          for name, entry in table.items()}
 
 
 def _texts(*texts):

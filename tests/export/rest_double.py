@@ -9,6 +9,8 @@ answer the requests clients will send. Only what the tests need is implemented:
   GET  /v1/models/{name}[/versions/{v}]            model status (GetModelStatusResponse)
   GET  /v1/models/{name}[/versions/{v}]/metadata   signature map (GetModelMetadataResponse)
   POST /v1/models/{name}[/versions/{v}]:predict    row ("instances") or columnar ("inputs")
+  POST /v1/models/{name}[/versions/{v}]:classify   {"signature_name", "context", "examples"}
+  POST /v1/models/{name}[/versions/{v}]:regress    (the same request) → {"result": ...}
 
 Semantics followed:
   - version policy "latest" (the server default): only the highest version is loaded;
@@ -22,8 +24,16 @@ Semantics followed:
     instances list, missing or mistyped inputs, and an unknown signature_name: the
     server's REST handler raises InvalidArgument 'Serving signature name: "x" not found
     in signature def', so it is 400, not 404), NotFound → 404 (unknown model, version not
-    loaded), unsupported routes → 404, anything else → 500.
-Not implemented: classify/regress (answered 501), labels, gRPC, batching, warm-up replay.
+    loaded), unsupported routes → 404, anything else → 500;
+  - classify/regress: each of "examples" (non-empty) merged with "context" becomes one
+    tf.Example (JSON strings and {"b64": ...} → bytes_list, integers → int64_list, other
+    numbers → float_list, a list → that many values), sent serialized as the signature's
+    "inputs"; the signature (default serving_default) must have method_name
+    tensorflow/serving/classify or /regress, else 400 "Expected classification signature
+    method_name to be ..." as the server says; classify answers
+    {"result": [[[class, score], ...] per example]} from outputs classes [B,C] and scores
+    [B,C]; regress {"result": [value per example]} from outputs [B] or [B,1].
+Not implemented: labels, gRPC, batching, warm-up replay.
 """
 import base64
 import http.server
@@ -181,6 +191,53 @@ def predict(servable, body):
   return {"predictions": [{k: per_name[k][i] for k in per_name} for i in range(size)]}
 
 
+def _feature(value, where):
+  values = value if isinstance(value, list) else [value]
+  if all(isinstance(v, str) or (isinstance(v, dict) and set(v) == {"b64"}) for v in values):
+    data = [_decode_value(v, tf.string, where).item() for v in values]
+    return tf.train.Feature(bytes_list=tf.train.BytesList(value=data))
+  if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
+  if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+    return tf.train.Feature(float_list=tf.train.FloatList(value=values))
+  raise ServingError(400, f"{where}: feature values must be strings, {{\"b64\": ...}}, "
+                          f"integers or numbers, got {json.dumps(value)}")
+
+
+def _serialized_examples(body):
+  examples, context = body.get("examples"), body.get("context", {})
+  if not isinstance(examples, list) or not examples:
+    raise ServingError(400, "'examples' must be a non-empty JSON array")
+  if not isinstance(context, dict) or not all(isinstance(e, dict) for e in examples):
+    raise ServingError(400, "'context' and each element of 'examples' must be JSON objects")
+  serialized = []
+  for i, example in enumerate(examples):
+    features = {k: _feature(v, f"examples[{i}].{k}") for k, v in {**context, **example}.items()}
+    serialized.append(tf.train.Example(
+        features=tf.train.Features(feature=features)).SerializeToString())
+  return np.array(serialized, dtype=object)
+
+
+_API_KIND = {"classify": "classification", "regress": "regression"}
+
+
+def classify_or_regress(servable, body, verb):
+  if not isinstance(body, dict):
+    raise ServingError(400, "request body must be a JSON object")
+  name = body.get("signature_name", "serving_default")
+  function = servable.signature(name)
+  expected, method = f"tensorflow/serving/{verb}", servable.signature_defs[name].method_name
+  if method != expected:
+    raise ServingError(400, f"Expected {_API_KIND[verb]} signature method_name to be "
+                            f"{expected}. Was: {method}")
+  outputs = function(inputs=tf.constant(_serialized_examples(body)))
+  if verb == "regress":
+    return {"result": outputs["outputs"].numpy().reshape([-1]).tolist()}
+  classes = _encode_value("classes", outputs["classes"].numpy())
+  scores = outputs["scores"].numpy().tolist()
+  return {"result": [[[c, s] for c, s in zip(cs, ss)] for cs, ss in zip(classes, scores)]}
+
+
 class ModelServerDouble:
   """Serves model_base_path's latest version as `model_name` on 127.0.0.1:<free port>.
 
@@ -241,13 +298,11 @@ class ModelServerDouble:
     if verb is None:
       raise ServingError(404, f"Malformed request: POST {path}")
     s = self._servable_for(match)
-    if verb != "predict":
-      raise ServingError(501, f"{verb} is not implemented by this test double")
     try:
       request = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
       raise ServingError(400, f"JSON Parse error: {e}") from None
-    return predict(s, request)
+    return predict(s, request) if verb == "predict" else classify_or_regress(s, request, verb)
 
   def _handler_class(self):
     server = self

@@ -112,7 +112,8 @@ def test_every_registered_signature_answers(server, loaded, name):
     ("/v1/models/albert:predict", {"instances": [{"b64": "not*base64"}]}, 400, "base64"),
     ("/v1/models/bert:predict", {"instances": ["x"]}, 404, "Servable not found"),
     ("/v1/models/albert/versions/9:predict", {"instances": ["x"]}, 404, "Specific(albert, 9)"),
-    ("/v1/models/albert:classify", {"examples": []}, 501, "not implemented"),
+    ("/v1/models/albert:classify", {"examples": [{"text": "x"}]}, 400,
+     "Expected classification signature method_name to be tensorflow/serving/classify"),
 ])
 def test_errors(server, path, body, code, message):
   got_code, got = _call(server, path, body)
