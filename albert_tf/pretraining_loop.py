@@ -1,7 +1,9 @@
 """ALBERT pretraining loop: run(PretrainConfig) under any tf.distribute strategy.
 
 One call of the compiled `train_loop` runs `iterations_per_loop` optimizer steps (a tf.range
-loop over the data feed inside one tf.function, what TPUs need). Per step and replica:
+loop over the data feed inside one tf.function, what TPUs need); with more than
+GROW_LOOPS_ABOVE of them, a process's first calls run 1, 2, 4, ... steps (an early first
+progress line). Per step and replica:
 
   micro-batches (grad_accum_steps of them) → model → losses.PretrainingStats (sums)
   loss of record = Σ w·NLL / (Σ_global w + 1e-5) + Σ SOP-NLL / N_global   (losses.py)
@@ -54,6 +56,9 @@ from albert_tf.pretrainer import AlbertPretrainer
 from albert_tf.pretraining_eval import Evaluator
 
 MODEL_INPUTS = ("input_word_ids", "input_mask", "input_type_ids", "masked_lm_positions")
+# Loops of more steps than this start with 1, 2, 4, ... steps (_train). 50 (demo.sh,
+# experiments/arms.py) stays as it was; the default 1000 grows.
+GROW_LOOPS_ABOVE = 64
 
 
 class NonFiniteLossError(RuntimeError):
@@ -309,11 +314,19 @@ def _train(config, strategy, model, optimizer, steps, evaluator, ckpt_dir, chief
                 f"{config.save_checkpoints_steps} steps in {config.output_dir}")
   status, last_eval = "done", None
   every = config.eval_every_steps
+  # Long loops start small: 1, 2, 4, ... steps, then iterations_per_loop, so the first
+  # progress line comes after one step (compile included) and not after the default 1000.
+  # The schedule is a function of the loop count only (every worker takes the same one), n
+  # stays capped at the next checkpoint / eval multiple, and num_steps is a tensor (no retrace).
+  warmup = 1 if config.iterations_per_loop > GROW_LOOPS_ABOVE else None
   with _SigtermFlag() as sigterm:
     while step < total:
       n = min(config.iterations_per_loop, total - step,
               _steps_to_next_multiple(step, config.save_checkpoints_steps),
               _steps_to_next_multiple(step, every) if every else total)
+      if warmup:
+        n = min(n, warmup)
+        warmup = warmup * 2 if warmup * 2 < config.iterations_per_loop else None
       start = time.time()
       means, done, bad = steps.train_loop(feed, tf.constant(n, tf.int64))
       if int(bad) >= 0:
@@ -328,6 +341,8 @@ def _train(config, strategy, model, optimizer, steps, evaluator, ckpt_dir, chief
         del values["grad_norm"]
       values["learning_rate"] = float(optimization.learning_rate_schedule(optimizer)(step - 1))
       values["examples_per_second"] = int(done) * config.train_batch_size / elapsed
+      if steps.loss_scaling:  # float16: the dynamic loss scale after the loop
+        values["loss_scale"] = float(optimizer.loss_scale)
       log.write("train", step, values)
       train_log.log(train_log.progress_line(step, total, values, int(done) / elapsed,
                                             values["examples_per_second"]))

@@ -3,12 +3,23 @@
   <output_dir>/metrics.jsonl   one JSON object per training loop / evaluation (the history the
                                curve is drawn from; lines past a restored step are dropped)
   <output_dir>/train, /eval    TensorBoard event files (`tensorboard --logdir <output_dir>`)
-  <output_dir>/loss_curve.png  MLM/SOP loss and accuracy over steps (train and eval)
+  <output_dir>/loss_curve.png  panels over steps (train and eval): MLM loss, sentence-pair
+                               loss (not for sentence_objective=none), accuracies, learning rate
+  stdout                       one line per message, ending in its UTC time `[...Z]`
 
 A train record holds the loop's mean of TRAIN_METRICS (no sentence_order_* for
 sentence_objective=none), grad_norm (the global gradient norm before clipping, after the
-cross-replica sum), learning_rate and examples_per_second; an eval record the held-out
-metrics and baselines (pretraining_eval.py), every eval_every_steps and/or at the end.
+cross-replica sum), learning_rate, examples_per_second and, under float16, loss_scale (the
+dynamic loss scale after the loop); an eval record the held-out metrics and baselines
+(pretraining_eval.py), every eval_every_steps and/or at the end.
+
+Example:
+    >>> values = dict(loss=2.0, masked_lm_loss=1.5, masked_lm_accuracy=0.25,
+    ...               learning_rate=1e-4, loss_scale=32768.0)
+    >>> progress_line(10, 100, values, 2.0, 16.0).split(" | ")[2:]
+    ['lr 0.0001', 'loss scale 3.28e+04', '2.00 steps/s 16.0 seq/s', 'ETA 00:00:45']
+    >>> with_utc_time("hello", now=0)
+    'hello [1970-01-01T00:00:00Z]'
 """
 import json
 import os
@@ -79,43 +90,70 @@ def read_history(path):
   return sorted(latest.values(), key=lambda r: (r["step"], r["kind"]))
 
 
+def format_eta(seconds):
+  """HH:MM:SS (days beyond the first are dropped, as before); "?" past a year or for inf."""
+  return time.strftime("%H:%M:%S", time.gmtime(seconds)) if seconds < 86400 * 365 else "?"
+
+
 def progress_line(step, total, values, steps_per_s, seqs_per_s):
-  eta_s = (total - step) / steps_per_s if steps_per_s > 0 else float("inf")
-  eta = time.strftime("%H:%M:%S", time.gmtime(eta_s)) if eta_s < 86400 * 365 else "?"
+  eta = format_eta((total - step) / steps_per_s if steps_per_s > 0 else float("inf"))
   sentence = (f" sop {values['sentence_order_loss']:.4f} "
               f"(acc {values['sentence_order_accuracy']:.3f})"
               if "sentence_order_loss" in values else "")
   grad_norm = f" | grad norm {values['grad_norm']:.3g}" if "grad_norm" in values else ""
+  loss_scale = f" | loss scale {values['loss_scale']:.3g}" if "loss_scale" in values else ""
   return (f"step {step}/{total} | loss {values['loss']:.4f} mlm {values['masked_lm_loss']:.4f} "
           f"(acc {values['masked_lm_accuracy']:.3f}){sentence}{grad_norm} | "
-          f"lr {values['learning_rate']:.3g} | "
+          f"lr {values['learning_rate']:.3g}{loss_scale} | "
           f"{steps_per_s:.2f} steps/s {seqs_per_s:.1f} seq/s | ETA {eta}")
 
 
+def with_utc_time(message, now=None):
+  """`message [YYYY-MM-DDTHH:MM:SSZ]`: the time goes last, so lines still start with their
+  subject (`step 5/30 ...`, what tests and scripts match on)."""
+  stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
+  return f"{message} [{stamp}]"
+
+
 def log(message):
-  """Console progress: stdout, flushed (absl/TF info logs stay on stderr)."""
-  print(message, flush=True)
+  """Console progress: stdout, flushed, UTC-stamped (absl/TF info logs stay on stderr)."""
+  print(with_utc_time(message), flush=True)
+
+
+PANELS = (("MLM loss", ("masked_lm_loss",)),
+          ("sentence-pair loss", ("sentence_order_loss",)),   # not for objective none
+          ("accuracy", ("masked_lm_accuracy", "sentence_order_accuracy")),
+          ("learning rate", ("learning_rate",)))
+
+
+def curve_panels(history):
+  """The PANELS that have data in `history` (read_history's records)."""
+  return [(title, names) for title, names in PANELS
+          if any(name in r for r in history for name in names)]
 
 
 def plot_curve(history_path, png_path):
-  """Draws MLM/SOP loss (left) and accuracy (right) vs step; returns png_path or None."""
+  """Draws PANELS (those with data) side by side vs step; returns png_path or None.
+
+  One axis per loss: the MLM loss (~10 at init) would flatten the SOP loss (~0.7) on a
+  shared one."""
   if not tf.io.gfile.exists(history_path):
     return None
   import matplotlib  # local import: plotting is optional at library import time
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
   history = read_history(history_path)
-  fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
-  for kind, style in (("train", "-"), ("eval", "o--")):
-    rows = [r for r in history if r["kind"] == kind]
-    if not rows:
-      continue
-    steps = [r["step"] for r in rows]
-    for name, ax in (("masked_lm_loss", ax_loss), ("sentence_order_loss", ax_loss),
-                     ("masked_lm_accuracy", ax_acc), ("sentence_order_accuracy", ax_acc)):
-      if all(name in r for r in rows):  # MLM-only runs have no sentence_order_*
-        ax.plot(steps, [r[name] for r in rows], style, label=f"{kind} {name}")
-  for ax, title in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+  panels = curve_panels(history)
+  if not panels:
+    return None
+  fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.6), squeeze=False)
+  for ax, (title, names) in zip(axes[0], panels):
+    for kind, style in (("train", "-"), ("eval", "o--")):
+      rows = [r for r in history if r["kind"] == kind]
+      for name in names:
+        if rows and all(name in r for r in rows):
+          ax.plot([r["step"] for r in rows], [r[name] for r in rows], style,
+                  label=f"{kind} {name}")
     ax.set_xlabel("step")
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -4,17 +4,35 @@
   [CLS] a [SEP] b [SEP]    pairs: pop the last piece of the longer side until ≤ max − 3
   type ids 0 for [CLS] a [SEP], 1 for b [SEP]; padding id 0, mask 0
 
-Text goes through albert_tf.tokenization (preprocess_text, then SentencePiece).
+Text goes through albert_tf.tokenization (preprocess_text, then SentencePiece). Long inputs
+log their featurization progress (`featurizing`, also used by squad_data and race_data).
 
 Example:
     >>> a, b = list("abcde"), list("xy")
     >>> truncate_seq_pair(a, b, 4); a, b
     (['a', 'b'], ['x', 'y'])
 """
+import logging
+import time
+
 import numpy as np
 
 from albert_tf.finetune import glue
 from albert_tf import tokenization
+
+
+def featurizing(examples, what, every_n=10_000, every_s=10.0):
+  """Yields `examples`, logging `what: i/N examples` every `every_n` of them or `every_s`
+  seconds, whichever comes first (nothing for inputs done sooner: SST-2's 67k train sentences
+  log ~6 lines, a GLUE dev set none)."""
+  total = len(examples) if hasattr(examples, "__len__") else "?"
+  start = last = time.time()
+  for i, example in enumerate(examples, start=1):
+    yield example
+    now = time.time()
+    if i % every_n == 0 or now - last >= every_s:
+      last = now
+      logging.info("%s: %d/%s examples featurized (%.0f/s)", what, i, total, i / (now - start))
 
 
 def truncate_seq_pair(tokens_a, tokens_b, max_length):
@@ -45,7 +63,7 @@ def pack(tokenizer, pieces_a, pieces_b, max_seq_length):
 def examples_to_features(task, examples, tokenizer, max_seq_length):
   """Dict of numpy arrays: the three encoder inputs [N,T] and "label" [N]."""
   ids, masks, types, labels = [], [], [], []
-  for example in examples:
+  for example in featurizing(examples, f"{task.name} features"):
     pieces_b = tokenizer.tokenize(example.text_b) if example.text_b is not None else None
     i, m, t = pack(tokenizer, tokenizer.tokenize(example.text_a), pieces_b, max_seq_length)
     ids.append(i), masks.append(m), types.append(t)

@@ -8,6 +8,11 @@
   "best dev checkpoint", docs/user_needs.md A9), the last one in `<output_dir>/last/`, and the
   history in `<output_dir>/eval_history.jsonl`.
 
+Progress: every `log_every` steps a line `step s/total | loss | lr | steps/s | ETA`, and
+TensorBoard scalars (`tensorboard --logdir <output_dir>`; train_log.TrainLog, so also
+`<output_dir>/metrics.jsonl`): train/loss and train/learning_rate every log_every steps,
+eval/<metric> at every evaluation.
+
 Mixed precision (`precision`): the spellings of configs.PRECISIONS, as in pretraining:
 float32, bfloat16 or float16, or the Keras policy names mixed_bfloat16 / mixed_float16 for the
 same; float16 trains with dynamic loss scaling. Heads compute their logits in float32.
@@ -26,6 +31,7 @@ import tf_keras
 
 from albert_tf import configs
 from albert_tf import optimization
+from albert_tf import train_log
 
 
 @dataclasses.dataclass
@@ -91,6 +97,18 @@ def predict(model, features, batch_size, keys=None):
   return np.concatenate(outputs)
 
 
+def progress_line(step, total, values, elapsed_s):
+  """`step s/total | loss | lr | steps/s | ETA` (the rate is the mean since the start).
+
+  >>> progress_line(50, 200, {"loss": 0.69, "learning_rate": 2e-5}, 25.0)
+  'step 50/200 | loss 0.6900 | lr 2e-05 | 2.00 steps/s | ETA 00:01:15'
+  """
+  rate = step / elapsed_s if elapsed_s > 0 else float("inf")
+  eta = train_log.format_eta((total - step) / rate)
+  return (f"step {step}/{total} | loss {values['loss']:.4f} | lr {values['learning_rate']:.3g} "
+          f"| {rate:.2f} steps/s | ETA {eta}")
+
+
 def train_and_evaluate(build_model, loss_fn, features, evaluate, primary_metric, config,
                        output_dir, strategy=None, on_save=None):
   """Trains one model; returns {"best": metrics, "best_step", "last": metrics, "history"}.
@@ -146,13 +164,17 @@ def train_and_evaluate(build_model, loss_fn, features, evaluate, primary_metric,
   eval_steps.add(config.train_steps)
   history_path = os.path.join(output_dir, "eval_history.jsonl")
   open(history_path, "w").close()
+  log = train_log.TrainLog(output_dir)
+  learning_rate = optimization.learning_rate_schedule(optimizer)
   iterator = iter(dataset)
   losses, start = [], time.time()
   for step in range(1, config.train_steps + 1):
     losses.append(float(train_step(next(iterator))))
     if config.log_every and step % config.log_every == 0:
-      logging.info("step %d loss %.4f (%.2f s/step)", step, np.mean(losses[-config.log_every:]),
-                   (time.time() - start) / step)
+      values = {"loss": float(np.mean(losses[-config.log_every:])),
+                "learning_rate": float(learning_rate(step - 1))}
+      log.write("train", step, values)
+      logging.info("%s", progress_line(step, config.train_steps, values, time.time() - start))
     if step not in eval_steps:
       continue
     metrics = dict(evaluate(model))
@@ -160,6 +182,8 @@ def train_and_evaluate(build_model, loss_fn, features, evaluate, primary_metric,
     history.append(metrics)
     with open(history_path, "a") as f:
       f.write(json.dumps(metrics) + "\n")
+    log.write("eval", step, {k: v for k, v in metrics.items()
+                             if k != "step" and isinstance(v, (int, float, np.number))})
     logging.info("eval at step %d: %s", step, metrics)
     last = metrics
     if best is None or metrics[primary_metric] > best[primary_metric]:
@@ -168,6 +192,7 @@ def train_and_evaluate(build_model, loss_fn, features, evaluate, primary_metric,
         save("best")
   if config.save_checkpoints:
     save("last")
+  log.close()
   return {"best": best, "best_step": best_step, "last": last, "history": history,
           "train_losses": losses, "model": model}
 

@@ -89,7 +89,7 @@ def examples_to_features(examples, tokenizer, max_seq_length=512, max_qa_length=
   """{"input_word_ids"|"input_mask"|"input_type_ids": [N,4,T], "label": [N]}."""
   arrays = {k: [] for k in ("input_word_ids", "input_mask", "input_type_ids")}
   labels = []
-  for example in examples:
+  for example in classifier_data.featurizing(examples, "RACE features"):
     article = tokenizer.tokenize(example.article)
     choice_arrays = {k: [] for k in arrays}
     for option in example.options:

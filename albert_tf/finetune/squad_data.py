@@ -34,6 +34,7 @@ from typing import List, Optional
 import numpy as np
 
 from albert_tf import tokenization
+from albert_tf.finetune import classifier_data
 
 SPIECE_UNDERLINE = tokenization.SPIECE_UNDERLINE
 
@@ -263,7 +264,8 @@ def convert_examples_to_features(examples, tokenizer, max_seq_length=384, doc_st
   arrays = collections.defaultdict(list)
   metas, contexts = [], []
   context_cache = {}
-  for example_index, example in enumerate(examples):
+  for example_index, example in enumerate(classifier_data.featurizing(examples,
+                                                                     "SQuAD features")):
     if example.context_text not in context_cache:
       context_cache[example.context_text] = tokenize_context(tokenizer, example.context_text,
                                                              stats)
