@@ -18,6 +18,8 @@ import sys
 from absl import app
 from absl import flags
 
+from albert_tf import runtime  # first: its call must run before TensorFlow is imported
+runtime.quiet_cuda_probe()  # no cuInit ERROR line on machines without an NVIDIA driver
 from albert_tf.checkpoints import converter
 from albert_tf.checkpoints import load as ckpt_load
 

@@ -14,6 +14,8 @@ export/signatures.py; texts longer than --seq_length are truncated.
 from absl import app
 from absl import flags
 
+from albert_tf import runtime  # first: its call must run before TensorFlow is imported
+runtime.quiet_cuda_probe()  # no cuInit ERROR line on machines without an NVIDIA driver
 from albert_tf import resources
 from albert_tf.checkpoints import load as ckpt_load
 from export import cli_errors

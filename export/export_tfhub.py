@@ -20,6 +20,8 @@ mismatched checkpoint fails listing the missing/mis-shaped variables.
 from absl import app
 from absl import flags
 
+from albert_tf import runtime  # first: its call must run before TensorFlow is imported
+runtime.quiet_cuda_probe()  # no cuInit ERROR line on machines without an NVIDIA driver
 from albert_tf import resources
 from albert_tf.checkpoints import load as ckpt_load
 from export import cli_errors

@@ -21,6 +21,8 @@ import json
 from absl import app
 from absl import flags
 
+from albert_tf import runtime  # first: its call must run before TensorFlow is imported
+runtime.quiet_cuda_probe()  # no cuInit ERROR line on machines without an NVIDIA driver
 from albert_tf import official_flags
 from albert_tf.finetune import common_flags
 from albert_tf.finetune import glue
