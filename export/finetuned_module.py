@@ -15,6 +15,18 @@ SquadModule       SQuAD 1.1 span model (heads.SquadV1Model): `[CLS] question [SE
                   i ≤ j < i + max_answer_length. Answer text: the span's pieces joined, "▁" →
                   space, stripped; so it is the normalized (lowercased, NFKC) text, not the
                   original characters the official char-offset mapping returns.
+
+Example (random-init albert_tiny SST-2 head):
+    >>> from albert_tf import resources
+    >>> from albert_tf.configs import AlbertConfig
+    >>> from export import finetuned, preprocessor
+    >>> model = finetuned.build_head_model(AlbertConfig.from_preset("albert_tiny"), "glue",
+    ...                                    "SST-2", ["0", "1"])
+    >>> module = ClassifierModule(model, preprocessor.AlbertPreprocessor(
+    ...     resources.DEFAULT_SPM_MODEL), ["0", "1"], seq_length=16)
+    >>> out = module.serve_text(tf.constant(["a fine film", "dull"]))
+    >>> out["labels"].shape, out["probabilities"].shape
+    (TensorShape([2]), TensorShape([2, 2]))
 """
 import tensorflow as tf
 import tensorflow_text as tf_text

@@ -6,8 +6,8 @@ each is one method below, traced with that table's input spec.
 Texts are normalized and tokenized exactly as data_prep does (export.preprocessor) and
 truncated to T = seq_length (pairs round robin); an empty batch returns empty outputs.
 
-Extra head hook (any head on the encoder outputs; fine-tuned checkpoints of
-albert_tf.finetune have their own text-to-label export, export/finetuned_servable.py): `extra_head` is a built
+Extra head hook (any head on the encoder outputs; fine-tuned checkpoints of albert_tf.finetune
+have their own text-to-label export, export/finetuned_servable.py): `extra_head` is a built
 tf_keras layer or model (anything with `.variables`) called as
 `extra_head(encoder_outputs_dict, training=False) → {name: tensor [B,...]}`, e.g. a
 dense classifier on `pooled_output`. Its outputs are added to serving_default,
