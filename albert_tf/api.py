@@ -36,7 +36,8 @@ class TextEncoder:
   """Callable: list of strings → dict of numpy encoder outputs (see the module docstring).
 
   Attributes: encoder (the Keras layer: AlbertEncoder or hub.KerasLayer), tokenizer (None when
-  a Hub preprocessor tokenizes), description ("preset:...", "checkpoint:...", "hub:...").
+  a Hub preprocessor tokenizes), description ("random-init", "checkpoint:...", "hub:...";
+  encoders.build_encoder's).
   """
 
   def __init__(self, encoder, tokenizer, description, max_seq_length=128, preprocessor=None):

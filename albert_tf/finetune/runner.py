@@ -4,7 +4,8 @@ r"""Runs one fine-tuning task: the seed loop, best checkpoints, results.json (ev
                 reads and featurizes the data once and, per seed s in config.seeds, trains
                 with finetuning_loop.train_and_evaluate in <output_dir>/seed_<s>/ (best/ and
                 last/ checkpoints, eval_history.jsonl, the task's prediction files; those of
-                the first seed are copied to <output_dir>/)
+                the first seed are copied to <output_dir>/; TensorBoard train/ and eval/ and
+                their metrics.jsonl: `tensorboard --logdir <output_dir>` shows every seed)
 
 A task without training data (SQuAD with only a predict file) is evaluated once instead,
 from config.finetuned_checkpoint (read strictly) or from the untrained model, into
