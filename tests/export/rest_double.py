@@ -25,14 +25,15 @@ Semantics followed:
     server's REST handler raises InvalidArgument 'Serving signature name: "x" not found
     in signature def', so it is 400, not 404), NotFound → 404 (unknown model, version not
     loaded), unsupported routes → 404, anything else → 500;
-  - classify/regress: each of "examples" (non-empty) merged with "context" becomes one
-    tf.Example (JSON strings and {"b64": ...} → bytes_list, integers → int64_list, other
-    numbers → float_list, a list → that many values), sent serialized as the signature's
-    "inputs"; the signature (default serving_default) must have method_name
+  - classify/regress: each of "examples" (non-empty) merged with "context" (whose features
+    must not be in the example, else 400) becomes one tf.Example (JSON strings and
+    {"b64": ...} → bytes_list, integers → int64_list, other numbers → float_list, a list →
+    that many values), sent serialized as the signature's "inputs"; the signature (default serving_default) must have method_name
     tensorflow/serving/classify or /regress, else 400 "Expected classification signature
     method_name to be ..." as the server says; classify answers
     {"result": [[[class, score], ...] per example]} from outputs classes [B,C] and scores
-    [B,C]; regress {"result": [value per example]} from outputs [B] or [B,1].
+    [B,C]; regress {"result": [value per example]} from outputs [B] or [B,1] (api_rest.md's
+    format block says "result", its curl example shows "results"; "result" here).
 Not implemented: labels, gRPC, batching, warm-up replay.
 """
 import base64
@@ -212,6 +213,9 @@ def _serialized_examples(body):
     raise ServingError(400, "'context' and each element of 'examples' must be JSON objects")
   serialized = []
   for i, example in enumerate(examples):
+    shared = sorted(set(context) & set(example))
+    if shared:
+      raise ServingError(400, f"examples[{i}]: features {shared} are also in 'context'")
     features = {k: _feature(v, f"examples[{i}].{k}") for k, v in {**context, **example}.items()}
     serialized.append(tf.train.Example(
         features=tf.train.Features(feature=features)).SerializeToString())

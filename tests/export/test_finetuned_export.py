@@ -132,6 +132,9 @@ def test_sst2_label_and_probabilities_through_rest(sst, sst_model):
     assert [[c for c, _ in row] for row in body["result"]] == [["0", "1"], ["0", "1"]]
     np.testing.assert_allclose([[s for _, s in row] for row in body["result"]], expected,
                                atol=1e-5)
+    code, body = _post(url, "/v1/models/sst2:classify", {
+        "signature_name": "classify", "context": {"text": AWFUL}, "examples": [{"text": GREAT}]})
+    assert code == 400 and "context" in body["error"]
     # serving_default is a predict signature: the Classify API refuses it, as the server does.
     code, body = _post(url, "/v1/models/sst2:classify", {"examples": [{"text": GREAT}]})
     assert code == 400 and "method_name" in body["error"]
