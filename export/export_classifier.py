@@ -15,6 +15,8 @@ export/finetuned_signatures.py; behaviour: export/finetuned_servable.py.
 from absl import app
 from absl import flags
 
+from albert_tf import runtime  # first: its call must run before TensorFlow is imported
+runtime.quiet_cuda_probe()  # no cuInit ERROR line on machines without an NVIDIA driver
 from albert_tf import resources
 from export import cli_errors
 from export import finetuned_servable
