@@ -127,7 +127,7 @@ def test_random_init_warning_names_the_config(caplog):
 PROBE = "import tensorflow as tf; tf.config.list_physical_devices()"
 ENTRY_POINTS = ("run_pretraining", "albert_tf.finetune.run_classifier",
                 "albert_tf.finetune.run_squad", "albert_tf.finetune.run_race", "albert_tf.convert",
-                "export.export_serving", "export.export_tfhub")
+                "export.export_serving", "export.export_tfhub", "export.export_classifier")
 
 
 @pytest.mark.skipif(runtime.has_nvidia_driver(), reason="this machine has an NVIDIA driver")
