@@ -1,0 +1,18 @@
+"""SQuAD v1.1 under its official program name (google-research/ALBERT run_squad_v1.py).
+
+COMMAND: python -m albert_tf.finetune.run_squad_v1 <the official flags>
+Same as `python -m albert_tf.finetune.run_squad --version=1.1 ...` (a later --version wins).
+"""
+import sys
+
+from albert_tf.finetune import run_squad
+
+
+def cli_main():
+  """Console-script entry point: run_squad with --version=1.1 first on the command line."""
+  sys.argv[1:1] = ["--version=1.1"]
+  run_squad.cli_main()
+
+
+if __name__ == "__main__":
+  cli_main()
