@@ -17,6 +17,7 @@ Writes predictions.json etc. (tasks/squad_task.py) and results.json (runner.py).
 Official google-research/ALBERT flag names work too (BUILD.md §8, official_flags.py).
 """
 import json
+import sys
 
 from absl import app
 from absl import flags
@@ -114,6 +115,13 @@ def cli_main():
   define_flags()
   flags.mark_flags_as_required(["output_dir"])
   app.run(main)
+
+
+def cli_main_for_version(version):
+  """The official program names run_squad_v1 / run_squad_v2: --version first on the line
+  (a user's own --version later still wins)."""
+  sys.argv[1:1] = [f"--version={version}"]
+  cli_main()
 
 
 if __name__ == "__main__":

@@ -3,15 +3,11 @@
 COMMAND: python -m albert_tf.finetune.run_squad_v1 <the official flags>
 Same as `python -m albert_tf.finetune.run_squad --version=1.1 ...` (a later --version wins).
 """
-import sys
-
 from albert_tf.finetune import run_squad
 
 
 def cli_main():
-  """Console-script entry point: run_squad with --version=1.1 first on the command line."""
-  sys.argv[1:1] = ["--version=1.1"]
-  run_squad.cli_main()
+  run_squad.cli_main_for_version("1.1")
 
 
 if __name__ == "__main__":
