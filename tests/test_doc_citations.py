@@ -21,7 +21,7 @@ _ID = r"(?:§\d+(?:\.\d+)*|[A-Z]\d+)"
 CITATION = re.compile(rf"\bdocs/([\w.-]+\.md)[\s#]*({_ID}(?:\s*(?:,|and|[–-])\s*{_ID})*)")
 _RANGE = re.compile(r"([A-Z])(\d+)\s*[–-]\s*\1?(\d+)")
 # The notes the project was written from, which are not in the repository (BUILD.md once cited
-# "albert_spec §9" without the extension). `docs/user_needs.md` is the in-repo replacement.
+# "albert_spec §9" without the extension). `docs/user_reports.md` is the in-repo replacement.
 EXTERNAL_NOTES = re.compile(
     r"(?<![\w/])(albert_spec|serving_and_hub|user_needs|perf_anchors)(\.md\b|\s+(?:§|[A-C]\d))")
 

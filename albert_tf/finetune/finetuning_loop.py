@@ -5,7 +5,7 @@
   `train_steps` (albert_tf.optimization.create_optimizer, as the official fine-tuning scripts).
   Every `eval_every` steps (and at the end) `evaluate(model)` returns a metrics dict; the
   checkpoint with the best `primary_metric` is kept in `<output_dir>/best/` (the maintainer's
-  "best dev checkpoint", docs/user_needs.md A9), the last one in `<output_dir>/last/`, and the
+  "best dev checkpoint", docs/user_reports.md A9), the last one in `<output_dir>/last/`, and the
   history in `<output_dir>/eval_history.jsonl`.
 
 Progress: every `log_every` steps a line `step s/total | loss | lr | steps/s | ETA`, and

@@ -20,7 +20,7 @@ exported without the command that trained it.
 entries (Task.describe: example counts; SQuAD: version, stats), per_seed (best and last
 metrics, best_step, first/last train loss) and summary: mean, std, median, best and min over
 seeds of each metric, for the best and the last evaluation (the paper reports the median of 5
-runs; docs/user_needs.md A9). Predict-only: seeds [], per_seed one entry with seed None, summary
+runs; docs/user_reports.md A9). Predict-only: seeds [], per_seed one entry with seed None, summary
 null.
 
 Usage (random-init albert_tiny on a GLUE-format folder; about a minute on 2 CPU cores):
