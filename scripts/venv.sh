@@ -1,7 +1,9 @@
 # Sourced by test.sh and demo.sh: creates and activates the project venv (.venv).
 # Re-installs only when a requirements file changed since the last install.
 export TF_USE_LEGACY_KERAS=1        # Keras 2 API via tf-keras (hub.KerasLayer, tf-models need it)
-export TF_CPP_MIN_LOG_LEVEL=2       # hide TF's C++ info logs
+# Hide TF's C++ info logs where a GPU driver exists; elsewhere the entry points set level 3
+# themselves (albert_tf/runtime.py: no "failed call to cuInit" line on CPU-only machines).
+if [ -e /proc/driver/nvidia ]; then export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"; fi
 
 ensure_venv() {
   local py="${PYTHON:-python3}"
