@@ -107,7 +107,9 @@ def test_malformed_row_reports_file_and_line(tmp_path):
 
 def test_read_split_and_missing_file(tmp_path):
   task = glue.get_task("MNLI")
-  with pytest.raises(FileNotFoundError, match="dev_mismatched.tsv"):
+  with pytest.raises(glue.GlueDataError, match="dev_mismatched.tsv: no such file"):
     glue.read_split(task, str(tmp_path), "mismatched")
+  with pytest.raises(glue.GlueDataError, match="--data_dir=.*nowhere: no such directory"):
+    glue.read_split(task, str(tmp_path / "nowhere"), "mismatched")
   with pytest.raises(ValueError, match="splits: train, matched, mismatched"):
     glue.read_split(task, str(tmp_path), "dev")

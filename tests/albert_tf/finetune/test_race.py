@@ -36,7 +36,7 @@ def test_bad_race_input(tmp_path):
   path = tmp_path / "bad.json"
   path.write_text(json.dumps({"article": "a", "questions": ["q"], "options": [["x", "y"]],
                               "answers": ["A"]}))
-  with pytest.raises(race_data.RaceDataError, match="need 4 options"):
+  with pytest.raises(race_data.RaceDataError, match=r"bad\.json: question 0: options must be 4 strings, got 2 entries"):
     race_data.read_race(str(path))
   path.write_text(json.dumps({"article": "a", "questions": ["q"]}))
   with pytest.raises(race_data.RaceDataError, match="missing key 'options'"):
