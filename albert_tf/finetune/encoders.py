@@ -123,7 +123,8 @@ def check_sources(spec):
       ("hub_encoder", spec.hub_encoder, tf.io.gfile.exists),
       ("hub_preprocessor", spec.hub_preprocessor, tf.io.gfile.exists),
       ("spm_model_file", spec.spm_model_file, os.path.exists)):
-    if path and not exists(path):
+    # TF Hub URLs are resolved and downloaded by tensorflow_hub, not checked here.
+    if path and not path.startswith(("http://", "https://")) and not exists(path):
       what = ("no such file or directory, and no checkpoint prefix (no .index file)"
               if flag == "init_checkpoint" else "no such file or directory")
       raise errors.UserError(f"--{flag}={path}: {what}: check the path")
