@@ -9,6 +9,7 @@ import sys
 from absl import flags
 
 from albert_tf import configs
+from albert_tf import errors
 from albert_tf import official_flags
 
 FLAGS = flags.FLAGS
@@ -114,7 +115,7 @@ def encoder_spec_from_flags(albert_dropout):
 
 def seeds_from_flags():
   if FLAGS.seeds < 1:
-    raise ValueError(f"--seeds={FLAGS.seeds} must be ≥ 1")
+    raise errors.UserError(f"--seeds={FLAGS.seeds}: must be ≥ 1 (the number of runs)")
   return tuple(range(FLAGS.seed, FLAGS.seed + FLAGS.seeds))
 
 

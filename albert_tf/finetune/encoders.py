@@ -16,6 +16,11 @@
 
 Every encoder is called as enc(dict of input_word_ids/input_mask/input_type_ids,
 training=...) and returns a dict with sequence_output and pooled_output.
+
+`check_sources(spec)` runs before any data is read: a flag naming a file or folder that is
+not there (--init_checkpoint, --albert_config_file, --hub_encoder, --hub_preprocessor,
+--spm_model_file) is a one-line errors.UserError naming the flag; so is a SentencePiece model
+that cannot be loaded (`make_tokenizer`).
 """
 import dataclasses
 import glob
@@ -25,9 +30,11 @@ import os
 import tensorflow as tf
 
 from albert_tf import configs
+from albert_tf import errors
 from albert_tf import resources
 from albert_tf import tokenization
 from albert_tf.checkpoints import load as ckpt_load
+from albert_tf.checkpoints import paths as ckpt_paths
 
 
 @dataclasses.dataclass
@@ -108,9 +115,39 @@ def find_spm_model(spec):
   return resources.DEFAULT_SPM_MODEL
 
 
+def check_sources(spec):
+  """UserError for a flag of `spec` that names a file or folder that does not exist."""
+  for flag, path, exists in (
+      ("init_checkpoint", spec.init_checkpoint, ckpt_paths.exists),
+      ("albert_config_file", spec.albert_config_file, tf.io.gfile.exists),
+      ("hub_encoder", spec.hub_encoder, tf.io.gfile.exists),
+      ("hub_preprocessor", spec.hub_preprocessor, tf.io.gfile.exists),
+      ("spm_model_file", spec.spm_model_file, os.path.exists)):
+    # TF Hub URLs are resolved and downloaded by tensorflow_hub, not checked here.
+    if path and not path.startswith(("http://", "https://")) and not exists(path):
+      what = ("no such file or directory, and no checkpoint prefix (no .index file)"
+              if flag == "init_checkpoint" else "no such file or directory")
+      raise errors.UserError(f"--{flag}={path}: {what}: check the path")
+
+
 def make_tokenizer(spec):
-  return tokenization.SentencePieceTokenizer(find_spm_model(spec),
-                                             do_lower_case=spec.do_lower_case)
+  """The SentencePiece tokenizer, loaded now: a missing or corrupt model is a UserError."""
+  model_file = find_spm_model(spec)
+  if not os.path.isfile(model_file):
+    raise errors.UserError(f"--spm_model_file={model_file}: no such file: give the "
+                           "SentencePiece .model file")
+  tokenizer = tokenization.SentencePieceTokenizer(model_file, do_lower_case=spec.do_lower_case)
+  try:
+    tokenizer.sp  # pylint: disable=pointless-statement  (loads the model)
+  except ValueError as e:
+    # tokenization raises ValueError only for a model file it cannot read or parse.
+    cause = e.__cause__
+    if isinstance(cause, OSError) and errors.describe(cause):
+      raise cause
+    raise errors.UserError(f"--spm_model_file={model_file}: not a SentencePiece model "
+                           "(the file cannot be parsed): give the .model file "
+                           "(e.g. 30k-clean.model), not the .vocab") from None
+  return tokenizer
 
 
 def check_hub_preprocessor(spec, tokenizer, texts):

@@ -13,6 +13,10 @@ TensorBoard scalars (`tensorboard --logdir <output_dir>`; train_log.TrainLog, so
 `<output_dir>/metrics.jsonl`): train/loss and train/learning_rate every log_every steps,
 eval/<metric> at every evaluation.
 
+A loss that is NaN or infinite stops training at once with TrainingDivergedError (a one-line
+errors.UserError naming the step, seed and learning rate): nothing after it, no evaluation,
+no checkpoint and in the runner no results.json, would mean anything.
+
 Mixed precision (`precision`): the spellings of configs.PRECISIONS, as in pretraining:
 float32, bfloat16 or float16, or the Keras policy names mixed_bfloat16 / mixed_float16 for the
 same; float16 trains with dynamic loss scaling. Heads compute their logits in float32.
@@ -21,7 +25,9 @@ import contextlib
 import dataclasses
 import json
 import logging
+import math
 import os
+import shutil
 import time
 import weakref
 
@@ -30,8 +36,13 @@ import tensorflow as tf
 import tf_keras
 
 from albert_tf import configs
+from albert_tf import errors
 from albert_tf import optimization
 from albert_tf import train_log
+
+
+class TrainingDivergedError(errors.UserError):
+  """The training loss became NaN or infinite (message: the step and what to try)."""
 
 
 @dataclasses.dataclass
@@ -69,10 +80,37 @@ def train_dataset(features, batch_size, seed):
   """Shuffled, repeated, fixed-shape batches from a dict of equal-length numpy arrays."""
   n = len(next(iter(features.values())))
   if n == 0:
-    raise ValueError("no training examples")
+    raise errors.UserError("no training examples: the train file (or --max_train_examples) "
+                           "leaves none")
   ds = tf.data.Dataset.from_tensor_slices(features)
   ds = ds.shuffle(min(n, 100_000), seed=seed, reshuffle_each_iteration=True).repeat()
   return ds.batch(batch_size, drop_remainder=True).prefetch(2)
+
+
+# TensorFlow's messages for a write that failed because of the disk, not a bug: the OS's
+# strerror texts (TF reports them as OutOfRange / ResourceExhausted / Unknown errors).
+_DISK_ERRORS = {"No space left on device": "the disk is full: free space or choose another "
+                "--output_dir, then rerun",
+                "File too large": "the file size limit was reached: raise it (ulimit -f) or "
+                "choose another --output_dir",
+                "Disk quota exceeded": "the disk quota is exceeded: free space or choose "
+                "another --output_dir",
+                "Read-only file system": "choose a writable --output_dir",
+                "Permission denied": "choose a writable --output_dir"}
+
+
+def write_checkpoint(checkpoint, prefix):
+  """checkpoint.write(prefix); a write the disk refused is a one-line errors.UserError."""
+  try:
+    checkpoint.write(prefix)
+  except tf.errors.OpError as e:
+    for reason, advice in _DISK_ERRORS.items():
+      if reason in e.message:
+        # TF writes into <prefix>_temp/ and renames at the end: drop the partial files.
+        shutil.rmtree(prefix + "_temp", ignore_errors=True)
+        raise errors.UserError(f"{prefix}: cannot write the checkpoint ({reason}): "
+                               f"{advice}") from None
+    raise
 
 
 _PREDICT_FNS = weakref.WeakKeyDictionary()   # model → its traced inference function
@@ -154,7 +192,7 @@ def train_and_evaluate(build_model, loss_fn, features, evaluate, primary_metric,
   checkpoint = tf.train.Checkpoint(model=model)
 
   def save(name):
-    checkpoint.write(os.path.join(output_dir, name, "ckpt"))
+    write_checkpoint(checkpoint, os.path.join(output_dir, name, "ckpt"))
     if on_save:
       on_save(os.path.join(output_dir, name))
 
@@ -170,6 +208,12 @@ def train_and_evaluate(build_model, loss_fn, features, evaluate, primary_metric,
   losses, start = [], time.time()
   for step in range(1, config.train_steps + 1):
     losses.append(float(train_step(next(iterator))))
+    if not math.isfinite(losses[-1]):
+      log.close()
+      raise TrainingDivergedError(
+          f"training diverged: the loss is {losses[-1]} at step {step} of "
+          f"{config.train_steps} (seed {config.seed}, learning rate {config.learning_rate:g}): "
+          "lower --learning_rate, or check the labels and --mixed_precision")
     if config.log_every and step % config.log_every == 0:
       values = {"loss": float(np.mean(losses[-config.log_every:])),
                 "learning_rate": float(learning_rate(step - 1))}

@@ -14,8 +14,11 @@ unbalanced `"`). A file's layout is chosen from its header line:
   RTE    GLUE: `index sentence1 sentence2 label`
   WNLI   GLUE: `index sentence1 sentence2 label`
 
-Every row must have the header's number of fields and a label of the task; otherwise a
-`GlueDataError` names the file and the 1-based line number.
+Every row must have the header's number of fields and a label of the task (a finite number
+for STS-B); otherwise a `GlueDataError` names the file and the 1-based line number. So does a
+file that is not UTF-8 (the line of the first bad byte) or has no data rows. What GLUE's own
+files contain is accepted: a UTF-8 byte-order mark (MRPC's files start with one), CRLF line
+endings and blank lines at the end of the file.
 
 Hyperparameters (`TASKS[name].hparams`) are the task's row of the paper table,
 `albert_tf.finetune.hparams.PAPER`. Training on these tasks: `tasks.glue_task.GlueTask`.
@@ -27,14 +30,16 @@ Example:
     2e-05
 """
 import dataclasses
+import math
 import os
 from typing import Optional, Tuple
 
+from albert_tf import errors
 from albert_tf.finetune import hparams as hparams_lib
 
 
-class GlueDataError(ValueError):
-  """A malformed GLUE file (message: `path:line: what is wrong`)."""
+class GlueDataError(errors.UserError):
+  """A malformed or missing GLUE file (message: `path:line: what is wrong: what to do`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,7 +117,7 @@ def get_task(name):
   """GlueSpec by name, case- and punctuation-insensitive ("sst2" = "SST-2")."""
   key = _ALIASES.get(_key(name or ""))
   if key is None:
-    raise ValueError(f"task={name!r} is unknown; known tasks: {', '.join(TASKS)}")
+    raise GlueDataError(f"--task={name!r} is unknown: choose one of {', '.join(TASKS)}")
   return TASKS[key]
 
 
@@ -148,22 +153,48 @@ def _detect_layout(task, header, path):
                       f"(columns needed: {accepted})")
 
 
-def read_tsv_examples(task, path, split="train"):
-  """Examples of one GLUE TSV file; raises GlueDataError with file:line on a bad row."""
-  with open(path, encoding="utf-8") as f:
-    lines = f.read().split("\n")
-  if lines and lines[-1] == "":
+def _read_lines(path):
+  """The file's lines without line ends, a leading BOM and trailing blank lines.
+
+  Raises GlueDataError naming the line of the first byte that is not UTF-8, and for a
+  missing, unreadable or empty file.
+  """
+  try:
+    with open(path, "rb") as f:
+      data = f.read()
+  except FileNotFoundError:
+    raise GlueDataError(f"{path}: no such file: check --data_dir / the file name") from None
+  except IsADirectoryError:
+    raise GlueDataError(f"{path}: is a directory, not a TSV file: give the file") from None
+  try:
+    text = data.decode("utf-8-sig")      # -sig: GLUE's MRPC files start with a BOM
+  except UnicodeDecodeError as e:
+    line = data.count(b"\n", 0, e.start) + 1
+    raise GlueDataError(f"{path}:{line}: not UTF-8 text ({e.reason} at byte {e.start}): "
+                        f"re-encode the file as UTF-8 (e.g. iconv -t UTF-8)") from None
+  lines = [line.rstrip("\r") for line in text.split("\n")]
+  while lines and not lines[-1].strip():   # the final newline, and blank lines after it
     lines.pop()
   if not lines:
-    raise GlueDataError(f"{path}:1: empty file")
-  first = lines[0].rstrip("\r").split("\t")
+    raise GlueDataError(f"{path}:1: empty file: a GLUE TSV needs a header and data rows")
+  return lines
+
+
+def read_tsv_examples(task, path, split="train"):
+  """Examples of one GLUE TSV file; raises GlueDataError with file:line on a bad row.
+
+  A file without data rows (only a header, or nothing) is an error too: training on it or
+  reporting a metric of it would be meaningless.
+  """
+  lines = _read_lines(path)
+  first = lines[0].split("\t")
   layout, (ia, ib, il), has_header = _detect_layout(task, first, path)
   width = len(first)
   examples = []
   for line_number, line in enumerate(lines, start=1):
     if has_header and line_number == 1:
       continue
-    fields = line.rstrip("\r").split("\t")
+    fields = line.split("\t")
     if len(fields) != width:
       raise GlueDataError(f"{path}:{line_number}: {len(fields)} fields, expected {width} "
                           f"(tab-separated, as the header/first line)")
@@ -172,15 +203,21 @@ def read_tsv_examples(task, path, split="train"):
         text_b=fields[ib] if ib is not None else None,
         label=_parse_label(task, fields[il].strip(), path, line_number)))
   del layout
+  if not examples:
+    raise GlueDataError(f"{path}: no data rows after the header: the {split} file needs "
+                        "at least one example")
   return examples
 
 
 def _parse_label(task, raw, path, line_number):
   if task.is_regression:
     try:
-      return float(raw)
+      value = float(raw)
     except ValueError:
       raise GlueDataError(f"{path}:{line_number}: label {raw!r} is not a number") from None
+    if not math.isfinite(value):   # float() accepts "nan" and "inf": they would poison the loss
+      raise GlueDataError(f"{path}:{line_number}: label {raw!r} is not a finite number")
+    return value
   if raw not in task.labels:
     raise GlueDataError(f"{path}:{line_number}: label {raw!r} is not one of "
                         f"{', '.join(task.labels)}")
@@ -196,9 +233,13 @@ def read_split(task, data_dir, split):
     if split not in files:
       raise ValueError(f"{task.name} has no split {split!r}; splits: train, {', '.join(files)}")
     filename = files[split]
+  if not os.path.isdir(data_dir):
+    raise GlueDataError(f"--data_dir={data_dir}: "
+                        f"{'not a directory' if os.path.exists(data_dir) else 'no such directory'}"
+                        f": give the folder that holds {task.name}'s {filename}")
   path = os.path.join(data_dir, filename)
   if not os.path.exists(path):
-    raise FileNotFoundError(f"{task.name}: {path} not found (--data_dir must hold {filename})")
+    raise GlueDataError(f"{path}: no such file: --data_dir must hold {task.name}'s {filename}")
   return read_tsv_examples(task, path, split)
 
 

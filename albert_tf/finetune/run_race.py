@@ -16,11 +16,11 @@ Official google-research/ALBERT flag names work too (BUILD.md §8, official_flag
 import json
 import os
 
-from absl import app
 from absl import flags
 
 from albert_tf import runtime  # first: its call must run before TensorFlow is imported
 runtime.quiet_cuda_probe()  # no cuInit ERROR line on machines without an NVIDIA driver
+from albert_tf import errors
 from albert_tf import official_flags
 from albert_tf.finetune import common_flags
 from albert_tf.finetune import hparams
@@ -89,7 +89,7 @@ def cli_main():
   """Console-script entry point (pyproject.toml); same as `python -m`."""
   define_flags()
   flags.mark_flags_as_required(["train_file", "eval_file", "output_dir"])
-  app.run(main)
+  errors.run_cli(main, "run_race")
 
 
 if __name__ == "__main__":

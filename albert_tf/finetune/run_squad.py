@@ -19,11 +19,11 @@ Official google-research/ALBERT flag names work too (BUILD.md §8, official_flag
 import json
 import sys
 
-from absl import app
 from absl import flags
 
 from albert_tf import runtime  # first: its call must run before TensorFlow is imported
 runtime.quiet_cuda_probe()  # no cuInit ERROR line on machines without an NVIDIA driver
+from albert_tf import errors
 from albert_tf import official_flags
 from albert_tf.finetune import common_flags
 from albert_tf.finetune import hparams
@@ -95,8 +95,9 @@ def _steps_from_epochs(paper, train_file):
     return {}
   steps = FLAGS.train_steps or paper.train_steps
   if FLAGS.num_train_epochs is not None and not FLAGS.train_steps:
-    with open(train_file, encoding="utf-8") as f:
-      questions = sum(len(p["qas"]) for a in json.load(f)["data"] for p in a["paragraphs"])
+    from albert_tf.finetune import squad_data  # pylint: disable=import-outside-toplevel
+    dataset = squad_data.load_squad(train_file)   # SquadDataError naming a malformed file
+    questions = sum(len(p["qas"]) for a in dataset["data"] for p in a["paragraphs"])
     steps = int(questions / (FLAGS.batch_size or paper.batch_size) * FLAGS.num_train_epochs)
   proportion = 0.1 if FLAGS.warmup_proportion is None else FLAGS.warmup_proportion
   return {"train_steps": steps, "warmup_steps": int(steps * proportion)}
@@ -110,18 +111,19 @@ def main(argv):
                    indent=2))
 
 
-def cli_main():
-  """Console-script entry point (pyproject.toml); same as `python -m`."""
+def cli_main(prog="run_squad"):
+  """Console-script entry point (pyproject.toml); same as `python -m`. `prog` starts the
+  one-line error message of an expected failure."""
   define_flags()
   flags.mark_flags_as_required(["output_dir"])
-  app.run(main)
+  errors.run_cli(main, prog)
 
 
 def cli_main_for_version(version):
   """The official program names run_squad_v1 / run_squad_v2: --version first on the line
   (a user's own --version later still wins)."""
   sys.argv[1:1] = [f"--version={version}"]
-  cli_main()
+  cli_main(f"run_squad_v{version.split('.')[0]}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,13 @@ encoder's config, not for Hub encoders) and task.json {"task", "task_type", "lab
 regression and spans), "max_seq_length", "encoder"}, so a fine-tuned model can be reloaded and
 exported without the command that trained it.
 
+Before any data is read, the encoder's files are checked (encoders.check_sources) and
+output_dir is made and tried with a small file, so a missing --init_checkpoint or an output_dir
+that is a file or read-only fails at once with a one-line errors.UserError / OSError. Every
+split must hold at least one example (the readers raise a UserError naming the file
+otherwise). results.json is written last, through a temporary file, so it exists only when
+the whole run succeeded; any failure (a diverged loss, a full disk) leaves none.
+
 <output_dir>/results.json: task, encoder, primary_metric, hparams, seeds, the task's own
 entries (Task.describe: example counts; SQuAD: version, stats), per_seed (best and last
 metrics, best_step, first/last train loss) and summary: mean, std, median, best and min over
@@ -44,14 +51,21 @@ import shutil
 
 import numpy as np
 
+from albert_tf import errors
 from albert_tf.checkpoints import load as ckpt_load
 from albert_tf.checkpoints import object_checkpoint
+from albert_tf.checkpoints import paths as ckpt_paths
 from albert_tf.finetune import encoders, finetuning_loop, metrics, tasks
 
 
 def run(config):
   """Fine-tunes config's task once per seed (or only evaluates); returns results.json's dict."""
   task = tasks.make(config)
+  encoders.check_sources(config.encoder)
+  if config.finetuned_checkpoint and not ckpt_paths.exists(config.finetuned_checkpoint):
+    raise errors.UserError(f"--finetuned_checkpoint={config.finetuned_checkpoint}: no such "
+                           "checkpoint (no file, folder or .index): check the path")
+  check_output_dir(config.output_dir)
   with finetuning_loop.precision(config.mixed_precision):
     examples, features = _prepare(task, config.encoder)
     trained = features["train"] is not None
@@ -67,10 +81,40 @@ def run(config):
              "primary_metric": task.primary_metric, "hparams": dataclasses.asdict(task.hparams),
              "seeds": list(config.seeds) if trained else [], **task.describe(examples),
              "per_seed": runs, "summary": summarize_seeds(runs) if trained else None}
-  os.makedirs(config.output_dir, exist_ok=True)
-  with open(os.path.join(config.output_dir, "results.json"), "w", encoding="utf-8") as f:
-    json.dump(results, f, indent=2, ensure_ascii=False)
+  write_json_atomically(os.path.join(config.output_dir, "results.json"), results)
   return results
+
+
+def check_output_dir(output_dir):
+  """Makes output_dir and writes (then removes) a probe file in it.
+
+  An output_dir that is a file is a UserError; a read-only or unwritable one raises the
+  OSError (EROFS, EACCES: errors.describe names the path), before hours of training.
+  """
+  if not output_dir:
+    raise errors.UserError("--output_dir is empty: give the folder for results and checkpoints")
+  if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+    raise errors.UserError(f"--output_dir={output_dir}: is a file, not a directory: give a "
+                           "folder path (it is created if missing)")
+  os.makedirs(output_dir, exist_ok=True)
+  probe = os.path.join(output_dir, ".write_probe")
+  with open(probe, "w", encoding="utf-8") as f:
+    f.write("ok\n")
+  os.remove(probe)
+
+
+def write_json_atomically(path, value):
+  """json.dump into `path` via `path`.tmp and a rename: a failed write (full disk) leaves no
+  truncated file where a complete one is expected."""
+  tmp = path + ".tmp"
+  try:
+    with open(tmp, "w", encoding="utf-8") as f:
+      json.dump(value, f, indent=2, ensure_ascii=False)
+    os.replace(tmp, path)
+  except BaseException:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+    raise
 
 
 def _prepare(task, encoder_spec):
@@ -78,11 +122,17 @@ def _prepare(task, encoder_spec):
   tokenizer = encoders.make_tokenizer(encoder_spec)
   examples = {"train": task.read_split("train")}
   features = {"train": None}
+  if examples["train"] is not None and not examples["train"]:
+    raise errors.UserError(f"{task.name}: the train split has no examples: nothing to train "
+                           "on (check the file and --max_train_examples)")
   if examples["train"] is not None:
     encoders.check_hub_preprocessor(encoder_spec, tokenizer, task.sample_texts(examples["train"]))
     features["train"] = task.features(examples["train"], tokenizer, training=True)
   for split in task.eval_splits:
     examples[split] = task.read_split(split)
+    if not examples[split]:   # e.g. --max_eval_examples=0: a metric of nothing
+      raise errors.UserError(f"{task.name}: the {split} split has no examples: nothing to "
+                             "evaluate (check the file and --max_eval_examples)")
     features[split] = task.features(examples[split], tokenizer, training=False)
   logging.info("%s: %s", task.name, task.describe(examples))
   return examples, features

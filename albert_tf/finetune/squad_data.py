@@ -12,9 +12,19 @@ changed a character) the context is redone word by word, and in words that still
 align every piece covers the whole word (counted in stats["contexts_by_word"] and
 stats["coarse_words"]).
 
-Training examples whose answer text is not found at answer_start (the words covering the
-character span, joined by spaces, do not contain the whitespace-normalized answer) are
-skipped and counted, as the official `read_squad_examples` does.
+Training answers are checked as the official `read_squad_examples` does: the words covering
+the character span [answer_start, answer_start + len(text)), joined by spaces, must contain the
+whitespace-normalized answer. An answer that fails the check but whose text occurs in the
+context is moved to the occurrence nearest to answer_start (counted in
+stats["answer_start_realigned"]; hand-edited files and other tokenizers' offsets are often a
+few characters off); one whose text is nowhere in the context is skipped and counted in
+stats["answer_not_found"] (the official code skips both kinds). `summarize_stats` says both in
+one line.
+
+Reading (`load_squad`, `validate`): a file that is missing, not UTF-8 or not JSON, or whose
+items have the wrong types ("answers" not a list, "answer_start" not an integer, ...), raises
+SquadDataError (a one-line errors.UserError) naming the file and the item (article /
+paragraph / question index and the question id). A UTF-8 byte-order mark is accepted.
 
 Features (official convert_examples_to_features): [CLS] query [SEP] doc-span [SEP]; the
 query keeps its first max_query_length pieces; doc spans of at most
@@ -28,15 +38,105 @@ import collections
 import dataclasses
 import json
 import logging
+import os
 import unicodedata
 from typing import List, Optional
 
 import numpy as np
 
+from albert_tf import errors
 from albert_tf import tokenization
 from albert_tf.finetune import classifier_data
 
 SPIECE_UNDERLINE = tokenization.SPIECE_UNDERLINE
+
+
+class SquadDataError(errors.UserError):
+  """A missing or malformed SQuAD file (message: `path: item: what is wrong`)."""
+
+
+def load_squad(path):
+  """The parsed SQuAD JSON of `path`, validated (see `validate`); SquadDataError otherwise."""
+  if not os.path.exists(path):
+    raise SquadDataError(f"{path}: no such file: check the SQuAD file path")
+  if os.path.isdir(path):
+    raise SquadDataError(f"{path}: is a directory: give the SQuAD JSON file")
+  with open(path, "rb") as f:
+    data = f.read()
+  try:
+    text = data.decode("utf-8-sig")      # -sig: a leading byte-order mark is dropped
+  except UnicodeDecodeError as e:
+    line = data.count(b"\n", 0, e.start) + 1
+    raise SquadDataError(f"{path}:{line}: not UTF-8 text ({e.reason} at byte {e.start}): "
+                         "re-encode the file as UTF-8") from None
+  try:
+    dataset = json.loads(text)
+  except json.JSONDecodeError as e:
+    raise SquadDataError(f"{path}:{e.lineno}:{e.colno}: not JSON ({e.msg}): fix or "
+                         "re-download the file") from None
+  validate(dataset, path)
+  return dataset
+
+
+def _type_name(value):
+  return "null" if value is None else type(value).__name__
+
+
+def validate(dataset, source="SQuAD data"):
+  """Raises SquadDataError unless `dataset` has SQuAD's structure and types.
+
+  {"data": [{"paragraphs": [{"context": str, "qas": [{"id": str, "question": str,
+  "answers": [{"text": str, "answer_start": int}], "is_impossible": bool (optional)}]}]}]}
+  (the "id" is a string: predictions.json is keyed by it)
+  """
+  def fail(where, what):
+    raise SquadDataError(f"{source}: {where}: {what}: fix the item (SQuAD layout: "
+                         "data[].paragraphs[].qas[].answers[])")
+
+  def need(value, kind, where, what):
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+      fail(where, f"{what} must be {_KIND_NAMES[kind]}, got {_type_name(value)}")
+
+  need(dataset, dict, "top level", "the file")
+  need(dataset.get("data"), list, "top level", '"data"')
+  for a, article in enumerate(dataset["data"]):
+    where = f"data[{a}]"
+    need(article, dict, where, "an article")
+    need(article.get("paragraphs"), list, where, '"paragraphs"')
+    for p, paragraph in enumerate(article["paragraphs"]):
+      where = f"data[{a}].paragraphs[{p}]"
+      need(paragraph, dict, where, "a paragraph")
+      need(paragraph.get("context"), str, where, '"context"')
+      need(paragraph.get("qas"), list, where, '"qas"')
+      for q, qa in enumerate(paragraph["qas"]):
+        where = f"data[{a}].paragraphs[{p}].qas[{q}]"
+        need(qa, dict, where, "a question")
+        if isinstance(qa.get("id"), str):
+          where += f" (id {qa['id']!r})"
+        else:
+          fail(where, f'"id" must be a string, got {_type_name(qa.get("id"))}')
+        need(qa.get("question"), str, where, '"question"')
+        if "is_impossible" in qa:
+          need(qa["is_impossible"], bool, where, '"is_impossible"')
+        need(qa.get("answers", []), list, where, '"answers"')
+        for n, answer in enumerate(qa.get("answers", [])):
+          need(answer, dict, f"{where} answers[{n}]", "an answer")
+          need(answer.get("text"), str, f"{where} answers[{n}]", '"text"')
+          need(answer.get("answer_start"), int, f"{where} answers[{n}]", '"answer_start"')
+
+
+_KIND_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer",
+               bool: "true or false"}
+
+
+def summarize_stats(stats, source):
+  """One line about the training answers that were moved or skipped (None if none were)."""
+  moved, missing = stats.get("answer_start_realigned", 0), stats.get("answer_not_found", 0)
+  if not moved and not missing:
+    return None
+  return (f"{source}: {moved} answer(s) re-aligned to their text's nearest occurrence "
+          f"(answer_start was off), {missing} answer(s) not found in their context "
+          f"(question skipped)")
 
 
 @dataclasses.dataclass
@@ -179,16 +279,19 @@ def _tokenize_context_by_word(tokenizer, context, stats):
 
 
 def read_squad(path_or_data, is_training, version="2.0", stats=None):
-  """SquadExamples of a SQuAD JSON file (or its parsed dict).
+  """SquadExamples of a SQuAD JSON file (or its parsed, validated dict).
 
-  Training: the first answer of each question; questions whose answer is not where
-  answer_start says are skipped and counted in stats["answer_not_found"].
+  Training: the first answer of each question, re-aligned or skipped as the module
+  docstring says (stats["answer_start_realigned"], stats["answer_not_found"]).
   """
   data = path_or_data
+  source = "SQuAD data"
   if isinstance(path_or_data, str):
-    with open(path_or_data, encoding="utf-8") as f:
-      data = json.load(f)
+    data, source = load_squad(path_or_data), path_or_data
   stats = stats if stats is not None else collections.Counter()
+  if is_training:   # present (0) in results.json's stats even when nothing was moved
+    stats["answer_start_realigned"] += 0
+    stats["answer_not_found"] += 0
   examples = []
   for article in data["data"]:
     for paragraph in article["paragraphs"]:
@@ -197,17 +300,36 @@ def read_squad(path_or_data, is_training, version="2.0", stats=None):
         impossible = bool(qa.get("is_impossible", False)) and str(version) == "2.0"
         example = SquadExample(qa["id"], qa["question"], context, is_impossible=impossible)
         if is_training and not impossible:
-          if not qa["answers"]:
-            raise ValueError(f"question {qa['id']}: no answers and not is_impossible")
+          if not qa.get("answers"):
+            raise SquadDataError(f"{source}: question id {qa['id']!r}: no answers and not "
+                                 "is_impossible: a training question needs an answer")
           answer = qa["answers"][0]
           example.answer_text, example.answer_start = answer["text"], int(answer["answer_start"])
           if not _answer_found(context, example.answer_text, example.answer_start):
-            stats["answer_not_found"] += 1
-            logging.warning("skipping %s: answer %r not found at %d", qa["id"],
-                            example.answer_text, example.answer_start)
-            continue
+            start = _nearest_occurrence(context, example.answer_text, example.answer_start)
+            if start is None:
+              stats["answer_not_found"] += 1
+              logging.warning("skipping %s: answer %r is not in its context", qa["id"],
+                              example.answer_text)
+              continue
+            stats["answer_start_realigned"] += 1
+            logging.info("%s: answer %r moved from answer_start %d to %d", qa["id"],
+                         example.answer_text, example.answer_start, start)
+            example.answer_start = start
         examples.append(example)
   return examples
+
+
+def _nearest_occurrence(context, answer, start):
+  """Start of the occurrence of `answer` in `context` nearest to `start` (None: none)."""
+  if not answer.strip():
+    return None
+  best, position = None, context.find(answer)
+  while position >= 0:
+    if best is None or abs(position - start) < abs(best - start):
+      best = position
+    position = context.find(answer, position + 1)
+  return best
 
 
 def _answer_found(context, answer, start):

@@ -10,8 +10,10 @@ the predict part, so both parts cover every article and no context is in both.
 import json
 import os
 
-from absl import app
 from absl import flags
+
+from albert_tf import errors
+from albert_tf.finetune import squad_data
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("input", None, "SQuAD JSON file.")
@@ -23,7 +25,7 @@ flags.DEFINE_float("predict_fraction", 0.2, "Fraction of paragraphs in the predi
 def split(dataset, predict_fraction):
   """(train dict, predict dict): every round(1/fraction)-th paragraph is held out."""
   if not 0 < predict_fraction < 1:
-    raise ValueError(f"predict_fraction={predict_fraction} must be in (0, 1)")
+    raise errors.UserError(f"predict_fraction={predict_fraction} must be in (0, 1): pass e.g. --predict_fraction=0.2")
   every = max(2, round(1 / predict_fraction))
   parts = ({"version": dataset.get("version"), "data": []},
            {"version": dataset.get("version"), "data": []})
@@ -41,19 +43,33 @@ def split(dataset, predict_fraction):
 
 def main(argv):
   del argv
-  with open(FLAGS.input, encoding="utf-8") as f:
-    train, predict = split(json.load(f), FLAGS.predict_fraction)
+  train, predict = split(squad_data.load_squad(FLAGS.input), FLAGS.predict_fraction)
   for path, part in ((FLAGS.train_output, train), (FLAGS.predict_output, predict)):
+    if os.path.isdir(path):
+      raise errors.UserError(f"{path}: is a directory: give a file path for the output")
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-      json.dump(part, f)
+    _write_atomically(path, part)
     print(path, sum(len(p["qas"]) for a in part["data"] for p in a["paragraphs"]), "questions")
+
+
+def _write_atomically(path, value):
+  """json.dump into path via a temporary file, so a failed write (full disk) leaves no
+  truncated file that looks like a complete split."""
+  tmp = f"{path}.tmp"
+  try:
+    with open(tmp, "w", encoding="utf-8") as f:
+      json.dump(value, f)
+    os.replace(tmp, path)
+  except BaseException:
+    if os.path.exists(tmp):
+      os.remove(tmp)
+    raise
 
 
 def cli_main():
   """Console-script entry point (pyproject.toml); same as `python -m`."""
   flags.mark_flags_as_required(["input", "train_output", "predict_output"])
-  app.run(main)
+  errors.run_cli(main, "squad_split")
 
 
 if __name__ == "__main__":

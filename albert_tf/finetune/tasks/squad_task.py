@@ -23,6 +23,7 @@ import collections
 import dataclasses
 import json
 import os
+import sys
 from typing import ClassVar
 
 import tensorflow as tf
@@ -82,7 +83,7 @@ class SquadTask(base.Task):
   def __init__(self, config):
     super().__init__(config)
     if not config.train_file and not config.predict_file:
-      raise ValueError("give --train_file and/or --predict_file")
+      raise squad_data.SquadDataError("give --train_file and/or --predict_file")
     self.name, self.v2 = f"SQuAD-{config.version}", config.version == "2.0"
     self.eval_splits = ("predict",) if config.predict_file else ()
     self.stats = collections.Counter()   # reading and feature statistics, for results.json
@@ -98,11 +99,20 @@ class SquadTask(base.Task):
                    else (c.predict_file, c.max_predict_examples))
     if path is None:
       return None
-    with open(path, encoding="utf-8") as f:
-      self.datasets[split] = _limit(json.load(f), limit)
+    self.datasets[split] = _limit(squad_data.load_squad(path), limit)
     training = split == "train"
-    return squad_data.read_squad(self.datasets[split], training, c.version,
-                                 self.stats if training else None)
+    examples = squad_data.read_squad(self.datasets[split], training, c.version,
+                                     self.stats if training else None)
+    if not examples:
+      what = "questions to train on" if training else "questions to predict"
+      if training and self.stats["answer_not_found"]:
+        what += " (no answer was found in its context)"
+      raise squad_data.SquadDataError(f"{path}: no {what}: the file needs at least one")
+    if training:
+      summary = squad_data.summarize_stats(self.stats, path)
+      if summary:   # printed, not only logged: these answers change what is trained on
+        print(summary, file=sys.stderr, flush=True)
+    return examples
 
   def features(self, examples, tokenizer, training):
     c = self.config

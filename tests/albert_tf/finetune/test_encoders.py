@@ -87,3 +87,19 @@ def test_hub_encoder_and_preprocessor_path(tmp_path):
 def test_too_long_sequences_are_refused():
   with pytest.raises(ValueError, match="max_seq_length=192 exceeds .* max_position_embeddings=128"):
     encoders.build_encoder(encoders.EncoderSpec(preset="albert_tiny"), max_seq_length=192)
+
+
+def test_missing_sources_and_corrupt_spm_model_are_user_errors(tmp_path):
+  from albert_tf import errors  # pylint: disable=import-outside-toplevel
+  missing = str(tmp_path / "model.ckpt-best")
+  with pytest.raises(errors.UserError, match=rf"--init_checkpoint={missing}: no such file"):
+    encoders.check_sources(encoders.EncoderSpec(init_checkpoint=missing))
+  with pytest.raises(errors.UserError, match=r"--albert_config_file=.*nope\.json: no such"):
+    encoders.check_sources(encoders.EncoderSpec(albert_config_file=str(tmp_path / "nope.json")))
+  encoders.check_sources(encoders.EncoderSpec(hub_encoder="https://tfhub.dev/x/y/1"))  # not ours
+  with pytest.raises(errors.UserError, match=r"--spm_model_file=.*none\.model: no such file"):
+    encoders.make_tokenizer(encoders.EncoderSpec(spm_model_file=str(tmp_path / "none.model")))
+  corrupt = tmp_path / "30k-clean.vocab"
+  corrupt.write_text("<pad>\t0\n<unk>\t0\n")
+  with pytest.raises(errors.UserError, match=r"30k-clean\.vocab: not a SentencePiece model"):
+    encoders.make_tokenizer(encoders.EncoderSpec(spm_model_file=str(corrupt)))

@@ -107,7 +107,86 @@ def test_malformed_row_reports_file_and_line(tmp_path):
 
 def test_read_split_and_missing_file(tmp_path):
   task = glue.get_task("MNLI")
-  with pytest.raises(FileNotFoundError, match="dev_mismatched.tsv"):
+  with pytest.raises(glue.GlueDataError, match="dev_mismatched.tsv: no such file"):
     glue.read_split(task, str(tmp_path), "mismatched")
+  with pytest.raises(glue.GlueDataError, match="--data_dir=.*nowhere: no such directory"):
+    glue.read_split(task, str(tmp_path / "nowhere"), "mismatched")
   with pytest.raises(ValueError, match="splits: train, matched, mismatched"):
     glue.read_split(task, str(tmp_path), "dev")
+
+
+# One small file per task in the layout GLUE distributes (train and dev share it).
+_MNLI_HEADER = ("index\tpromptID\tpairID\tgenre\tsentence1_binary_parse\tsentence2_binary_parse\t"
+                "sentence1_parse\tsentence2_parse\tsentence1\tsentence2\tlabel1\tgold_label")
+_STSB_HEADER = ("index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\t"
+                "sentence2\tscore")
+GLUE_FILES = {
+    "CoLA": ["gj04\t1\t\tOur friends won't buy this.", "gj04\t0\t*\tThey drank the pub."],
+    "SST-2": ["sentence\tlabel", "a charming film\t1", "a dull film\t0"],
+    "MRPC": ["Quality\t#1 ID\t#2 ID\t#1 String\t#2 String", "1\t7\t8\tAmrozi accused.\tHe did.",
+             "0\t9\t10\tIt rained.\tIt was sunny."],
+    "STS-B": [_STSB_HEADER, "0\tg\tf\t2012\t1\ts\ts\tA man.\tA man.\t5.000",
+              "1\tg\tf\t2012\t2\ts\ts\tA cat.\tA dog.\t1.5"],
+    "QQP": ["id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate", "1\t2\t3\tHow?\tWhy?\t0",
+            "2\t4\t5\tWho?\tWho?\t1"],
+    "MNLI": [_MNLI_HEADER, "0\t1\t1e\tgov\t(\t(\t(\t(\tThe cat sat.\tA cat sat.\tentailment\t"
+             "entailment", "1\t2\t2n\tgov\t(\t(\t(\t(\tIt rains.\tIt is dry.\tcontradiction\t"
+             "contradiction"],
+    "QNLI": ["index\tquestion\tsentence\tlabel", "0\tWho?\tHe.\tentailment",
+             "1\tWhen?\tBlue.\tnot_entailment"],
+    "RTE": ["index\tsentence1\tsentence2\tlabel", "0\tA.\tB.\tentailment",
+            "1\tC.\tD.\tnot_entailment"],
+    "WNLI": ["index\tsentence1\tsentence2\tlabel", "0\tA.\tB.\t1", "1\tC.\tD.\t0"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GLUE_FILES))
+@pytest.mark.parametrize("split", ["train", "dev"])
+def test_bom_crlf_and_trailing_blank_lines_read_like_plain_files(tmp_path, name, split):
+  # GLUE's MRPC files start with a UTF-8 BOM; Windows tools write CRLF; editors leave blank
+  # lines at the end. None of them may change what is read.
+  task = glue.get_task(name)
+  plain = tmp_path / "plain"
+  plain.mkdir()
+  lines = GLUE_FILES[name]
+  split, filename = ("train", task.train_file) if split == "train" else task.eval_files[0]
+  (plain / filename).write_text("\n".join(lines) + "\n", encoding="utf-8")
+  expected = glue.read_split(task, str(plain), split)
+  assert len(expected) == 2
+  real = tmp_path / "real"
+  real.mkdir()
+  (real / filename).write_bytes(b"\xef\xbb\xbf" + ("\r\n".join(lines) + "\r\n\r\n \r\n").encode())
+  assert glue.read_split(task, str(real), split) == expected
+
+
+def test_non_utf8_file_names_the_line(tmp_path):
+  path = tmp_path / "train.tsv"
+  path.write_bytes("sentence\tlabel\ngood\t1\nna\u00efve\t0\n".encode("latin-1"))
+  with pytest.raises(glue.GlueDataError, match=r"train\.tsv:3: not UTF-8 text .*re-encode"):
+    glue.read_tsv_examples(glue.get_task("SST-2"), str(path))
+
+
+def test_file_without_data_rows_is_an_error(tmp_path):
+  task = glue.get_task("SST-2")
+  header_only = _write(tmp_path, "dev.tsv", ["sentence\tlabel", ""])
+  with pytest.raises(glue.GlueDataError, match=r"dev\.tsv: no data rows after the header"):
+    glue.read_tsv_examples(task, header_only, "dev")
+  empty = tmp_path / "empty.tsv"
+  empty.write_bytes(b"\xef\xbb\xbf\r\n")
+  with pytest.raises(glue.GlueDataError, match=r"empty\.tsv:1: empty file"):
+    glue.read_tsv_examples(task, str(empty))
+
+
+@pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-Infinity"])
+def test_non_finite_regression_label_names_the_line(tmp_path, raw):
+  path = _write(tmp_path, "train.tsv", [_STSB_HEADER, "0\tg\tf\ty\to\ts\ts\tA.\tB.\t1.0",
+                                        f"1\tg\tf\ty\to\ts\ts\tA.\tB.\t{raw}"])
+  with pytest.raises(glue.GlueDataError, match=rf"train\.tsv:3: label '{raw}' is not a finite"):
+    glue.read_tsv_examples(glue.get_task("STS-B"), path)
+
+
+def test_glue_errors_are_one_line_user_errors(tmp_path):
+  from albert_tf import errors  # pylint: disable=import-outside-toplevel
+  with pytest.raises(errors.UserError) as e:
+    glue.read_split(glue.get_task("RTE"), str(tmp_path / "missing"), "dev")
+  assert errors.describe(e.value) == str(e.value) and "\n" not in str(e.value)

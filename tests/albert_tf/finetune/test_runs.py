@@ -127,5 +127,22 @@ def test_cli_unknown_task_lists_known_ones(tmp_path):
        f"--data_dir={tmp_path}", f"--output_dir={tmp_path}"],
       capture_output=True, text=True, timeout=300,
       env={**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"})
-  assert proc.returncode != 0
-  assert "task='SQuAD' is unknown; known tasks: CoLA, SST-2, MRPC" in proc.stderr
+  assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+  assert ("run_classifier: error: --task='SQuAD' is unknown: choose one of CoLA, SST-2, MRPC"
+          in proc.stderr)
+
+
+def test_squad_realigned_and_missing_answers_are_printed_and_in_the_stats(tmp_path, capsys):
+  context = "The cat sat on the mat. The mat was red."
+  qas = [{"id": "moved", "question": "What?", "answers": [{"text": "mat was",
+                                                           "answer_start": 20}]},
+         {"id": "gone", "question": "Where?", "answers": [{"text": "sofa", "answer_start": 3}]},
+         {"id": "ok", "question": "Who?", "answers": [{"text": "cat", "answer_start": 4}]}]
+  path = tmp_path / "train.json"
+  path.write_text(json.dumps({"data": [{"paragraphs": [{"context": context, "qas": qas}]}]}))
+  task = squad_task.SquadTask(squad_task.SquadConfig(
+      version="1.1", train_file=str(path), output_dir=str(tmp_path), encoder=None))
+  assert [e.qas_id for e in task.read_split("train")] == ["moved", "ok"]
+  assert f"{path}: 1 answer(s) re-aligned" in capsys.readouterr().err
+  stats = task.describe(None)["stats"]     # results.json's "stats"
+  assert stats["answer_start_realigned"] == 1 and stats["answer_not_found"] == 1

@@ -142,3 +142,60 @@ def test_decode_v2_beam_and_null_odds(tokenizer):
   assert non_null["b"] == "Warsaw" and null_odds == {"a": -2.0, "b": 3.0}
   # a's candidates: (doc0, doc0) "Warsaw" and (doc0, doc1) "Warsaw is"; index 0 = [CLS] invalid
   assert [e["text"] for e in nbest["a"]] == ["Warsaw", "Warsaw is"]
+
+
+def _one_question(answers, context="The cat sat on the mat. The mat was red."):
+  return {"data": [{"paragraphs": [{"context": context, "qas": [
+      {"id": "q1", "question": "What?", "answers": answers}]}]}]}
+
+
+def test_answer_start_off_is_realigned_and_counted():
+  # "mat was" is at 28; at answer_start 20 the covering words are "mat. The": moved to 28.
+  stats = collections.Counter()
+  examples = squad_data.read_squad(_one_question([{"text": "mat was", "answer_start": 20}]),
+                                   is_training=True, version="1.1", stats=stats)
+  assert examples[0].answer_start == 28
+  assert examples[0].context_text[28:28 + len("mat was")] == "mat was"
+  assert stats["answer_start_realigned"] == 1 and stats["answer_not_found"] == 0
+  assert squad_data.summarize_stats(stats, "train.json") == (
+      "train.json: 1 answer(s) re-aligned to their text's nearest occurrence (answer_start was "
+      "off), 0 answer(s) not found in their context (question skipped)")
+  stats = collections.Counter()
+  squad_data.read_squad(_one_question([{"text": "cat", "answer_start": 4}]), True, "1.1", stats)
+  assert stats == {"answer_start_realigned": 0, "answer_not_found": 0}
+  assert squad_data.summarize_stats(stats, "train.json") is None
+
+
+@pytest.mark.parametrize("dataset,expected", [
+    ([], 'top level: the file must be an object, got list'),
+    ({"data": {}}, 'top level: "data" must be a list, got dict'),
+    ({"data": [{"paragraphs": [{"context": 3, "qas": []}]}]},
+     'data[0].paragraphs[0]: "context" must be a string, got int'),
+    (_one_question({"text": "cat", "answer_start": 4}),
+     "data[0].paragraphs[0].qas[0] (id 'q1'): \"answers\" must be a list, got dict"),
+    (_one_question([{"text": "cat", "answer_start": "4"}]),
+     "qas[0] (id 'q1') answers[0]: \"answer_start\" must be an integer, got str"),
+    (_one_question([{"text": None, "answer_start": 4}]),
+     "qas[0] (id 'q1') answers[0]: \"text\" must be a string, got null"),
+    ({"data": [{"paragraphs": [{"context": "c", "qas": [{"id": 7, "question": "q"}]}]}]},
+     'data[0].paragraphs[0].qas[0]: "id" must be a string, got int'),
+], ids=["top_list", "data_dict", "context_int", "answers_dict", "start_str", "text_null",
+        "id_int"])
+def test_wrong_types_name_file_and_item(tmp_path, dataset, expected):
+  path = tmp_path / "train.json"
+  path.write_text(json.dumps(dataset), encoding="utf-8")
+  with pytest.raises(squad_data.SquadDataError) as e:
+    squad_data.load_squad(str(path))
+  message = str(e.value)
+  assert message.startswith(f"{path}: ") and f"{expected}: fix the item" in message, message
+
+
+def test_not_json_missing_and_bom_files(tmp_path):
+  path = tmp_path / "dev.json"
+  path.write_text('{"data": [\n  {"paragraphs": [}]}')
+  with pytest.raises(squad_data.SquadDataError, match=r"dev\.json:2:19: not JSON"):
+    squad_data.load_squad(str(path))
+  with pytest.raises(squad_data.SquadDataError, match=r"nowhere\.json: no such file"):
+    squad_data.load_squad(str(tmp_path / "nowhere.json"))
+  path.write_bytes(b"\xef\xbb\xbf" + json.dumps(_one_question([])).encode())
+  assert squad_data.load_squad(str(path))["data"][0]["paragraphs"][0]["qas"][0]["id"] == "q1"
