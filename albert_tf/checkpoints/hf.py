@@ -31,6 +31,7 @@ import os
 import numpy as np
 
 from albert_tf import configs
+from albert_tf import errors
 from albert_tf.checkpoints import variable_map
 from albert_tf.checkpoints.errors import CheckpointMismatchError
 from albert_tf.checkpoints.variable_map import Entry
@@ -55,7 +56,7 @@ SHARE_MODES = ("all", "none")
 def check_representable(config):
   """Raises ValueError unless HF's AlbertModel can hold this config (see SHARE_MODES)."""
   if config.share_parameters not in SHARE_MODES:
-    raise ValueError(f"HF transformers ALBERT cannot represent share_parameters="
+    raise errors.UserError(f"HF transformers ALBERT cannot represent share_parameters="
                      f"{config.share_parameters!r} (only 'all' with groups, or 'none')")
 
 
@@ -85,7 +86,7 @@ def config_from_hf(values, source="HF config"):
   """Our AlbertConfig from an HF ALBERT config dict (HF-only keys are dropped)."""
   act = values.get("hidden_act", "gelu_new")
   if act not in _ACT_FROM_HF:
-    raise ValueError(f"{source}: field hidden_act={act!r} has no equivalent here")
+    raise errors.UserError(f"{source}: field hidden_act={act!r} has no equivalent here")
   names = {f for f in configs.AlbertConfig.__dataclass_fields__} - {"extra", "share_parameters"}
   known = {k: v for k, v in values.items() if k in names}
   known["hidden_act"] = _ACT_FROM_HF[act]
@@ -230,12 +231,12 @@ def _weights_file(path):
   if not os.path.isdir(path):
     if os.path.isfile(path):
       return path
-    raise ValueError(f"no HF checkpoint at {path} (expected a directory or a "
+    raise errors.UserError(f"no HF checkpoint at {path} (expected a directory or a "
                      f"{SAFETENSORS_NAME} / {BIN_NAME} file)")
   for name in (SAFETENSORS_NAME, SAFETENSORS_NAME + ".index.json", BIN_NAME):
     if os.path.isfile(os.path.join(path, name)):
       return os.path.join(path, name)
-  raise ValueError(f"no {SAFETENSORS_NAME} or {BIN_NAME} in directory {path}")
+  raise errors.UserError(f"no {SAFETENSORS_NAME} or {BIN_NAME} in directory {path}")
 
 
 def read_state_dict(path):
@@ -284,7 +285,7 @@ def save_hf(model, path, weights_format="safetensors"):
     import torch  # pylint: disable=g-import-not-at-top
     torch.save({k: torch.from_numpy(v) for k, v in arrays.items()}, os.path.join(path, BIN_NAME))
   else:
-    raise ValueError(f"weights_format={weights_format!r} must be 'safetensors' or 'bin'")
+    raise errors.UserError(f"weights_format={weights_format!r} must be 'safetensors' or 'bin'")
   with open(os.path.join(path, CONFIG_NAME), "w", encoding="utf-8") as f:
     json.dump(config, f, indent=2, sort_keys=True)
     f.write("\n")

@@ -14,6 +14,8 @@ import os
 
 import tensorflow as tf
 
+from albert_tf import errors
+
 
 def resolve_prefix(path):
   """Returns the checkpoint prefix for a directory (latest or only one) or a prefix."""
@@ -26,14 +28,14 @@ def resolve_prefix(path):
     if len(indexes) == 1:
       return indexes[0][:-len(".index")]
     if indexes:
-      raise ValueError(f"{path} holds {len(indexes)} checkpoints and no 'checkpoint' state "
+      raise errors.UserError(f"{path} holds {len(indexes)} checkpoints and no 'checkpoint' state "
                        "file; pass one prefix (the path without .index)")
-    raise ValueError(f"no TensorFlow checkpoint in directory {path}")
+    raise errors.UserError(f"no TensorFlow checkpoint in directory {path}")
   if path.endswith(".index"):
     path = path[:-len(".index")]
   if tf.io.gfile.exists(path + ".index"):
     return path
-  raise ValueError(f"no TensorFlow checkpoint at {path} (expected a directory or a prefix "
+  raise errors.UserError(f"no TensorFlow checkpoint at {path} (expected a directory or a prefix "
                    "with a .index file)")
 
 
