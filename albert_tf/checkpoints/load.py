@@ -98,14 +98,19 @@ def detect_format(path):
   if any(n.startswith("encoder/") for n in names):
     return "tf_models"
   raise errors.UserError(f"{path}: cannot tell the checkpoint format (no bert/, model/ or encoder/ "
-                   f"variables); give the format ({', '.join(FORMATS)})")
+                         f"variables); give the format ({', '.join(FORMATS)})")
 
 
 def _as_built(config):
-  """`config` with share_parameters="none" spelled as the same model in mode "all": one group
-  per layer (how HF and TF1 files record it)."""
+  """`config` with "nothing shared" spelled one way: share_parameters="none", and "all" with
+  every layer in its own group (how HF and TF1 files record "none"), both become "none" with
+  num_hidden_groups = L (the groups of "none" are not used)."""
+  layers = config.num_hidden_layers
+  if config.share_parameters == "all" and all(
+      config.group_of_layer(layer) == layer for layer in range(layers)):
+    return config.replace(share_parameters="none", num_hidden_groups=layers)
   if config.share_parameters == "none":
-    return config.replace(share_parameters="all", num_hidden_groups=config.num_hidden_layers)
+    return config.replace(num_hidden_groups=layers)
   return config
 
 

@@ -34,7 +34,7 @@ def _read_graph(prefix):
   reader = tf.train.load_checkpoint(prefix)
   if not reader.has_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"):
     raise errors.UserError(f"{prefix} is a name-keyed (TF1-style) checkpoint, not an object-based "
-                     "one; use the tf1 format for it")
+                           "one; use the tf1 format for it")
   graph = trackable_object_graph_pb2.TrackableObjectGraph()
   graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
   return reader, graph

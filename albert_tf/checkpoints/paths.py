@@ -29,14 +29,14 @@ def resolve_prefix(path):
       return indexes[0][:-len(".index")]
     if indexes:
       raise errors.UserError(f"{path} holds {len(indexes)} checkpoints and no 'checkpoint' state "
-                       "file; pass one prefix (the path without .index)")
+                             "file; pass one prefix (the path without .index)")
     raise errors.UserError(f"no TensorFlow checkpoint in directory {path}")
   if path.endswith(".index"):
     path = path[:-len(".index")]
   if tf.io.gfile.exists(path + ".index"):
     return path
   raise errors.UserError(f"no TensorFlow checkpoint at {path} (expected a directory or a prefix "
-                   "with a .index file)")
+                         "with a .index file)")
 
 
 def checkpoint_dir(path):

@@ -70,7 +70,7 @@ def check_representable(config):
   """Raises ValueError unless the TF1 names can hold this config's sharing mode."""
   if config.share_parameters not in SHARE_MODES:
     raise errors.UserError(f"TF1 checkpoint names cannot represent share_parameters="
-                     f"{config.share_parameters!r} (only {', '.join(SHARE_MODES)})")
+                           f"{config.share_parameters!r} (only {', '.join(SHARE_MODES)})")
 
 
 # --- the name map ---------------------------------------------------------------------

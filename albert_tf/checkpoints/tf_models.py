@@ -54,7 +54,7 @@ def check_representable(config):
     problems.append(f"layer_norm_eps={config.layer_norm_eps} (tf-models uses 1e-12)")
   if problems:
     raise errors.UserError("tf-models-official AlbertEncoder cannot represent this config: "
-                     + ", ".join(problems))
+                           + ", ".join(problems))
 
 
 def _activation(name):
