@@ -23,6 +23,7 @@ from absl import flags
 
 from albert_tf import runtime  # first: its call must run before TensorFlow is imported
 runtime.quiet_cuda_probe()  # no cuInit ERROR line on machines without an NVIDIA driver
+from albert_tf import errors
 from albert_tf import official_flags
 from albert_tf.finetune import common_flags
 from albert_tf.finetune import glue
@@ -75,7 +76,7 @@ def cli_main():
   """Console-script entry point (pyproject.toml); same as `python -m`."""
   define_flags()
   flags.mark_flags_as_required(["task", "data_dir", "output_dir"])
-  app.run(main)
+  errors.run_cli(main, "run_classifier")
 
 
 if __name__ == "__main__":
