@@ -1,13 +1,14 @@
 """Locating checkpoints and their config files on disk (all formats).
 
 A checkpoint argument may be a directory or a checkpoint prefix (`.../model.ckpt-best`,
-the path without `.index` / `.data-*`). Errors are one-line ValueErrors naming the path.
+the path without `.index` / `.data-*`). Errors are one-line errors.UserErrors (ValueErrors)
+naming the path.
 
 Example:
     >>> resolve_prefix("/nonexistent/model.ckpt")
     Traceback (most recent call last):
     ...
-    ValueError: no TensorFlow checkpoint at /nonexistent/model.ckpt (expected a directory or a prefix with a .index file)
+    albert_tf.errors.UserError: no TensorFlow checkpoint at /nonexistent/model.ckpt (expected a directory or a prefix with a .index file)
 """
 import glob
 import os
