@@ -1,9 +1,14 @@
 """ALBERT model configuration: the official `albert_config.json` keys plus the sharing mode.
 
 Field names and defaults are those of google-research/ALBERT `modeling.AlbertConfig`
-(docs/albert_reference.md §1.2), so a released `albert_config.json` loads as is. Unknown keys
-(`net_structure_type`, `gap_size`, `num_memory_blocks`, ...) are kept in `extra` and
-written back, never fatal.
+(docs/albert_reference.md §1.2), so a released `albert_config.json` loads as is. The keys
+released files carry that the model never reads (`net_structure_type`, `gap_size`,
+`num_memory_blocks`; table IGNORED_OFFICIAL_KEYS) are kept in `extra` and written back; a
+value that would ask for a model the official code gives a meaning to and this one does not
+build is refused. Any other key is an error naming the file, the key and the closest known
+key (a typo such as `hiden_size` would otherwise leave hidden_size at its default). Errors
+in a config (bad key, type or value, unreadable or non-JSON file) are `errors.UserError`s:
+one line that the CLIs print as is.
 
 One field is ours: `share_parameters` selects what is shared across layers, the paper's
 Table 4 ablation (no reference release exposes it):
@@ -24,8 +29,11 @@ Example:
     24
 """
 import dataclasses
+import difflib
 import json
-from typing import Any, Dict
+from typing import Any, Dict, NamedTuple
+
+from albert_tf import errors
 
 # share_parameters mode → (attention_shared, ffn_shared) across the layers of a group; the
 # layer stack reads this table, and each checkpoint converter allow-lists the modes it can
@@ -36,6 +44,33 @@ SHARE_MODES = tuple(SHARING)
 ACTIVATIONS = ("gelu", "gelu_new", "gelu_exact", "relu", "tanh", "swish", "linear")
 
 
+class IgnoredKey(NamedTuple):
+  """An official config key the model does not read (see IGNORED_OFFICIAL_KEYS)."""
+  released: Any  # the value every released albert_config.json carries
+  only_released: bool  # True: any other value is refused, with `why` in the message
+  why: str
+
+
+# The keys of the official `AlbertConfig` and of the released albert_config.json files that
+# the model never reads (docs/albert_reference.md §1.2; google-research/ALBERT modeling.py and
+# run_pretraining.py are the only readers). They are accepted and written back unchanged.
+# Where the official code gives a value other than the released one a meaning this project
+# does not implement, that value is refused: the config asks for a model or warm start we
+# would otherwise silently not build. down_scale_factor is also an AlbertConfig field (an
+# official constructor argument); the others live in `extra`.
+IGNORED_OFFICIAL_KEYS = {
+    "down_scale_factor": IgnoredKey(
+        1, True, "the official AlbertConfig documents it as 'the scale to apply' but its model "
+        "never applies it, and neither does this one"),
+    "net_structure_type": IgnoredKey(
+        0, True, "the official run_pretraining gives values > 0 a meaning (with "
+        "--init_from_group0, warm-start every layer, not every group, from group 0) that this "
+        "project does not implement"),
+    "gap_size": IgnoredKey(0, False, "never read by the official code"),
+    "num_memory_blocks": IgnoredKey(0, False, "never read by the official code"),
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class AlbertConfig:
   """Hyperparameters of the ALBERT encoder (keys of the official albert_config.json).
@@ -43,6 +78,7 @@ class AlbertConfig:
   Defaults are the official constructor defaults (= ALBERT-xxlarge), except vocab_size,
   which the official class requires and which we default to the 30k SentencePiece vocab.
   `hidden_act="gelu"` is the tanh approximation, as in the official code.
+  `extra` holds the values of the IGNORED_OFFICIAL_KEYS a file carried (written back).
   """
   vocab_size: int = 30000
   embedding_size: int = 128
@@ -69,40 +105,53 @@ class AlbertConfig:
   # --- construction -------------------------------------------------------------------
   @classmethod
   def from_dict(cls, values, source="config"):
-    """Builds a config from a dict; unknown keys go to `extra`. Raises ValueError.
+    """Builds a config from a dict; raises errors.UserError naming `source`.
 
-    Also accepts the trainer's `config.json` ({"albert_config": {...}, "pretraining": {...}}),
-    whose model part is used.
+    Keys: the fields, plus IGNORED_OFFICIAL_KEYS (kept in `extra`); any other key is an
+    error with the closest known key. Also accepts the trainer's `config.json`
+    ({"albert_config": {...}, "pretraining": {...}}), whose model part is used.
     """
     if not isinstance(values, dict):
-      raise ValueError(f"{source}: expected a JSON object, got {type(values).__name__}")
+      raise errors.UserError(f"{source}: expected a JSON object of config keys, got "
+                             f"{_json_type(values)}: give an albert_config.json")
     if isinstance(values.get("albert_config"), dict):
       values = values["albert_config"]
-    names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
-    known = {k: v for k, v in values.items() if k in names}
-    extra = dict(values.get("extra", {}))
-    extra.update({k: v for k, v in values.items() if k not in names and k != "extra"})
-    for key, value in known.items():
-      known[key] = _coerce(key, value, cls.__dataclass_fields__[key].type, source)
-    return cls(extra=extra, **known)
+    nested = values.get("extra", {})  # dicts from older to_dict() round trips
+    if not isinstance(nested, dict):
+      raise errors.UserError(f"{source}: extra={nested!r} must be a JSON object")
+    values = {**nested, **{k: v for k, v in values.items() if k != "extra"}}
+    for key in values:
+      _check_key(key, source)
+    known = {k: _coerce(k, v, _FIELDS[k].type, source) for k, v in values.items()
+             if k in _FIELDS}
+    extra = {k: v for k, v in values.items() if k not in _FIELDS}
+    try:
+      return cls(extra=extra, **known)
+    except errors.UserError as e:
+      raise errors.UserError(f"{source}: {str(e).removeprefix(_PREFIX)}") from None
 
   @classmethod
   def from_json_file(cls, path):
-    """Reads an `albert_config.json` (official, HF-style or ours)."""
+    """Reads an `albert_config.json` (official or ours; the trainer's config.json)."""
     try:
       with open(path, encoding="utf-8") as f:
-        values = json.load(f)
-    except OSError as e:
-      raise ValueError(f"{path}: cannot read config file ({e.strerror})") from None
-    except json.JSONDecodeError as e:
-      raise ValueError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
-    return cls.from_dict(values, source=str(path))
+        text = f.read()
+    except FileNotFoundError:
+      raise errors.UserError(f"{path}: cannot read config file (no such file): check the "
+                             "path") from None
+    except IsADirectoryError:
+      raise errors.UserError(f"{path}: is a directory, not a config file: give the path of "
+                             "its albert_config.json") from None
+    except UnicodeDecodeError as e:
+      raise errors.UserError(f"{path}: config file is not UTF-8 text (byte {e.start}): give "
+                             "a JSON albert_config.json") from None
+    return cls.from_dict(parse_json(text, path), source=str(path))
 
   @classmethod
   def from_preset(cls, name):
     """Returns one of PRESETS by name (albert_base, ..., bert_large, albert_tiny)."""
     if name not in PRESETS:
-      raise ValueError(f"preset={name!r} is unknown; choose one of {', '.join(PRESETS)}")
+      raise errors.UserError(f"preset={name!r} is unknown; choose one of {', '.join(PRESETS)}")
     return PRESETS[name]
 
   def replace(self, **changes):
@@ -127,8 +176,17 @@ class AlbertConfig:
     return self.hidden_size // self.num_attention_heads
 
   def group_of_layer(self, layer_index):
-    """Group used by layer `layer_index` (official rule: int(l / L * groups))."""
+    """Group used by layer `layer_index`: the official rule int(l / L * groups), exactly.
+
+    L need not be a multiple of groups (official and HF accept it): L=5, groups=2 gives
+    groups [0, 0, 0, 1, 1].
+    """
     return int(layer_index / self.num_hidden_layers * self.num_hidden_groups)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(AlbertConfig) if f.name != "extra"}
+_PREFIX = "AlbertConfig "  # of _validate's messages; from_dict names the file instead
+KNOWN_KEYS = tuple(_FIELDS) + tuple(k for k in IGNORED_OFFICIAL_KEYS if k not in _FIELDS)
 
 
 def as_config(config):
@@ -136,23 +194,56 @@ def as_config(config):
   return AlbertConfig.from_dict(config) if isinstance(config, dict) else config
 
 
+def parse_json(text, source):
+  """json.loads(text), or errors.UserError naming `source`, line and column."""
+  try:
+    return json.loads(text)
+  except json.JSONDecodeError as e:
+    raise errors.UserError(f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: "
+                           f"{e.msg}): fix the file or give another config") from None
+
+
+def _json_type(value):
+  """The JSON name of a parsed value's type, for messages."""
+  if isinstance(value, bool):
+    return "a boolean"
+  if isinstance(value, (int, float)):
+    return "a number"
+  return {str: "a string", list: "an array", dict: "an object"}.get(type(value), "null")
+
+
+def _check_key(key, source):
+  """errors.UserError for a key that is neither a field nor an ignored official key."""
+  if key in KNOWN_KEYS:
+    return
+  close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1)
+  hint = (f"did you mean {close[0]}?" if close
+          else f"the known keys are {', '.join(KNOWN_KEYS)}")
+  raise errors.UserError(f"{source}: unknown config key {key!r} ({hint}): fix or remove it")
+
+
 def _coerce(key, value, annotation, source):
-  """Checks the JSON type of one field; ints are accepted for floats."""
+  """Checks the JSON type of one field; ints are accepted for floats, 3.0 for 3."""
   kind = {"int": int, "float": float, "str": str}.get(getattr(annotation, "__name__", annotation))
   if kind is None:
     return value
-  ok = (isinstance(value, kind) and not isinstance(value, bool)) or (
-      kind is float and isinstance(value, int) and not isinstance(value, bool))
   if kind is int and isinstance(value, float) and value.is_integer():
     return int(value)
+  ok = (isinstance(value, kind) and not isinstance(value, bool)) or (
+      kind is float and isinstance(value, int) and not isinstance(value, bool))
   if not ok:
-    raise ValueError(f"{source}: field {key}={value!r} must be of type {kind.__name__}")
+    wanted = {int: "an integer", float: "a number", str: "a string"}[kind]
+    hint = " (write it without quotes)" if kind is not str and isinstance(value, str) else ""
+    raise errors.UserError(f"{source}: {key}={json.dumps(value)} must be {wanted}, not "
+                           f"{_json_type(value)}{hint}")
   return kind(value)
 
 
 def _validate(c):
-  def bad(field, why):
-    raise ValueError(f"AlbertConfig field {field}={getattr(c, field)!r}: {why}")
+  """errors.UserError naming the first impossible field (from_dict adds the file)."""
+  def bad(field, why, value=None):
+    value = getattr(c, field) if value is None else value
+    raise errors.UserError(f"{_PREFIX}{field}={value!r}: {why}")
 
   for field in ("vocab_size", "embedding_size", "hidden_size", "num_hidden_layers",
                 "num_hidden_groups", "num_attention_heads", "intermediate_size",
@@ -173,12 +264,23 @@ def _validate(c):
       bad(field, "must be a positive number")
   if c.hidden_size % c.num_attention_heads:
     bad("hidden_size", f"must be divisible by num_attention_heads={c.num_attention_heads}")
-  if c.num_hidden_layers % c.num_hidden_groups:
-    bad("num_hidden_layers", f"must be divisible by num_hidden_groups={c.num_hidden_groups}")
+  # Groups need not divide the layers (group_of_layer), but a group no layer would use has
+  # no place in the official model (never created) and an unused one in HF's.
+  if c.num_hidden_groups > c.num_hidden_layers:
+    bad("num_hidden_groups", f"must be at most num_hidden_layers={c.num_hidden_layers} "
+        "(each group is used by at least one layer)")
   if c.hidden_act not in ACTIVATIONS:
     bad("hidden_act", f"must be one of {', '.join(ACTIVATIONS)}")
   if c.share_parameters not in SHARING:
     bad("share_parameters", f"must be one of {', '.join(SHARING)}")
+  for key in c.extra:  # only the ignored official keys live there (from_dict's check)
+    if key in _FIELDS:
+      raise errors.UserError(f"AlbertConfig extra key {key!r} is a field: pass it as one")
+    _check_key(key, "AlbertConfig extra")
+  for key, ignored in IGNORED_OFFICIAL_KEYS.items():
+    value = getattr(c, key) if key in _FIELDS else c.extra.get(key, ignored.released)
+    if ignored.only_released and value != ignored.released:
+      bad(key, f"{ignored.why}: set it to {ignored.released} (or remove it)", value)
 
 
 def _albert(hidden, layers, heads, dropout=0.0):

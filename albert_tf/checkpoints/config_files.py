@@ -25,6 +25,7 @@ import os
 import tensorflow as tf
 
 from albert_tf import configs
+from albert_tf import errors
 from albert_tf.checkpoints import hf
 from albert_tf.checkpoints import paths
 
@@ -34,19 +35,29 @@ PARENTS = 1  # directories searched above the checkpoint's own
 
 
 def read_config(path):
-  """An AlbertConfig from any config file listed in the module docstring; ValueError."""
+  """An AlbertConfig from any config file listed in the module docstring.
+
+  Raises errors.UserError (one line naming the file, and the line and column of a JSON
+  error, the key of an unknown or mistyped one) for a missing, unreadable or wrong file.
+  """
   path = os.fspath(path)
   if not tf.io.gfile.exists(path):
-    raise ValueError(f"{path}: cannot read config file (no such file)")
+    raise errors.UserError(f"{path}: cannot read config file (no such file): check the path")
+  if tf.io.gfile.isdir(path):
+    raise errors.UserError(f"{path}: is a directory, not a config file: give the path of "
+                           f"its {CONFIG_NAME}")
   try:
-    with tf.io.gfile.GFile(path, "r") as f:
-      values = json.loads(f.read())
-  except json.JSONDecodeError as e:
-    raise ValueError(f"{path}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    with tf.io.gfile.GFile(path, "rb") as f:
+      text = f.read().decode("utf-8")
+  except UnicodeDecodeError as e:
+    raise errors.UserError(f"{path}: config file is not UTF-8 text (byte {e.start}): give a "
+                           f"JSON {CONFIG_NAME}") from None
+  values = configs.parse_json(text, path)
   if hf.is_hf_config(values):
     return hf.config_from_hf(values, source=path)
   if isinstance(values, dict) and values.get("model_type") not in (None, "albert"):
-    raise ValueError(f"{path}: model_type={values['model_type']!r} is not an ALBERT config")
+    raise errors.UserError(f"{path}: model_type={values['model_type']!r} is not an ALBERT "
+                           "config: give the ALBERT model's config")
   return configs.AlbertConfig.from_dict(values, source=path)
 
 
@@ -56,14 +67,11 @@ def find_config(path):
   return read_config(found) if found else None
 
 
-def write_config(directory, config, filename=CONFIG_NAME, **extra):
-  """Writes `<directory>/albert_config.json` (created if needed); returns its path.
-
-  `extra` keys are written next to the config's own (a reader keeps them in `.extra`).
-  """
+def write_config(directory, config, filename=CONFIG_NAME):
+  """Writes `<directory>/albert_config.json` (created if needed); returns its path."""
   directory = os.fspath(directory)
   tf.io.gfile.makedirs(directory)
   path = os.path.join(directory, filename)
   with tf.io.gfile.GFile(path, "w") as f:
-    f.write(config.replace(extra={**config.extra, **extra}).to_json_string())
+    f.write(config.to_json_string())
   return path

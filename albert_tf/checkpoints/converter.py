@@ -16,6 +16,7 @@ Example (doctest-free; see tests/albert_tf/checkpoints/test_convert_cli.py):
 """
 import logging
 
+from albert_tf import errors
 from albert_tf.checkpoints import hf
 from albert_tf.checkpoints import load as ckpt_load
 from albert_tf.checkpoints import ours
@@ -39,7 +40,7 @@ def save(fmt, model, path, hf_weights_format="safetensors"):
     return hf.save_hf(model, path, weights_format=hf_weights_format)
   if fmt == "ours":
     return ours.save_ours(model, path)
-  raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+  raise errors.UserError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
 def convert_checkpoint(from_format, to_format, input_path, output_path, config=None,
@@ -52,9 +53,9 @@ def convert_checkpoint(from_format, to_format, input_path, output_path, config=N
   from albert_tf.pretrainer import AlbertPretrainer  # pylint: disable=g-import-not-at-top
   for fmt, choices in ((from_format, FORMATS + ("auto",)), (to_format, FORMATS)):
     if fmt not in choices:
-      raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(choices)}")
+      raise errors.UserError(f"unknown format {fmt!r}; choose one of {', '.join(choices)}")
   if not paths.exists(input_path):
-    raise ValueError(f"input {input_path} does not exist")
+    raise errors.UserError(f"input {input_path} does not exist")
   if from_format == "auto":
     from_format = ckpt_load.detect_format(input_path)
   if config is None:

@@ -10,10 +10,12 @@ Example:
     'ckpt does not match the model: 1 missing [a]; 1 unexpected [b]; 1 mis-shaped [c: checkpoint (2, 3) vs model (3, 2)]'
 """
 
+from albert_tf import errors
+
 _MAX_LISTED = 25  # per category; the counts are always exact
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(errors.UserError):
   """Raised when a checkpoint's names/shapes differ from the model's.
 
   Attributes:

@@ -14,9 +14,12 @@ Names (AlbertForPreTraining prefixes the encoder with `albert.`; AlbertModel doe
 torch `Linear.weight` is [out, in], so Dense kernels are transposed; embeddings are not;
 the SOP `output_weights` [2, H] is already [out, in].
 
-What HF can hold: num_hidden_groups / inner_group_num as in TF1; share_parameters="none"
-is written as num_hidden_groups = num_hidden_layers (the same model); the partial
-sharing modes "attention" / "ffn" have no HF equivalent (ValueError).
+What HF can hold: num_hidden_groups / inner_group_num as in TF1 (L need not be a multiple of
+the groups), except where HF's group rule int(i / (L / G)) and the official int(i / L * G)
+round differently (e.g. L=18, G=14: refused, errors.UserError); share_parameters="none" is
+written as num_hidden_groups = num_hidden_layers (the same model; read back as "none" where
+the official rule with G = L would differ); the partial sharing modes "attention" / "ffn"
+have no HF equivalent (errors.UserError).
 HF always has `embedding_hidden_mapping_in`, even when E == H, where ours (like TF1)
 has no projection: we write an exact identity (weight I, bias 0), and on reading accept
 only an identity with zero bias (anything else raises CheckpointMismatchError: the
@@ -31,6 +34,7 @@ import os
 import numpy as np
 
 from albert_tf import configs
+from albert_tf import errors
 from albert_tf.checkpoints import variable_map
 from albert_tf.checkpoints.errors import CheckpointMismatchError
 from albert_tf.checkpoints.variable_map import Entry
@@ -52,11 +56,40 @@ SHARE_MODES = ("all", "none")
 
 
 # --- configs ----------------------------------------------------------------------------
+def hf_group_of_layer(num_hidden_layers, num_hidden_groups, layer_index):
+  """The group HF's AlbertTransformer runs at `layer_index`: int(i / (L / G)).
+
+  Mathematically the official int(l / L * G) (AlbertConfig.group_of_layer), but the float
+  roundings differ for some L, G (e.g. L=18, G=14; L=22, G=22): there the two models differ.
+  """
+  return int(layer_index / (num_hidden_layers / num_hidden_groups))
+
+
+def _first_group_difference(config):
+  """(layer, HF group, official group) of the first layer the two rules assign differently
+  in a share_parameters="all" config, or None."""
+  for layer in range(config.num_hidden_layers):
+    theirs = hf_group_of_layer(config.num_hidden_layers, config.num_hidden_groups, layer)
+    if theirs != config.group_of_layer(layer):
+      return layer, theirs, config.group_of_layer(layer)
+  return None
+
+
 def check_representable(config):
-  """Raises ValueError unless HF's AlbertModel can hold this config (see SHARE_MODES)."""
+  """Raises errors.UserError unless HF's AlbertModel can hold this config (see SHARE_MODES):
+  a partial sharing mode, or groups that HF's rule assigns to layers differently."""
   if config.share_parameters not in SHARE_MODES:
-    raise ValueError(f"HF transformers ALBERT cannot represent share_parameters="
-                     f"{config.share_parameters!r} (only 'all' with groups, or 'none')")
+    raise errors.UserError(f"HF transformers ALBERT cannot represent share_parameters="
+                           f"{config.share_parameters!r} (only 'all' with groups, or 'none')")
+  difference = (_first_group_difference(config) if config.share_parameters == "all"
+                else None)  # "none" is written as G = L, which HF maps exactly: i / 1.0
+  if difference:
+    layer, theirs, ours = difference
+    raise errors.UserError(
+        f"HF transformers ALBERT cannot represent num_hidden_layers={config.num_hidden_layers} "
+        f"with num_hidden_groups={config.num_hidden_groups}: its rule int(i / (L / G)) puts "
+        f"layer {layer} in group {theirs}, the official int(i / L * G) in group {ours} "
+        "(float rounding); choose another num_hidden_groups to exchange weights with HF")
 
 
 def hf_config_dict(config, architecture="AlbertForPreTraining"):
@@ -85,11 +118,21 @@ def config_from_hf(values, source="HF config"):
   """Our AlbertConfig from an HF ALBERT config dict (HF-only keys are dropped)."""
   act = values.get("hidden_act", "gelu_new")
   if act not in _ACT_FROM_HF:
-    raise ValueError(f"{source}: field hidden_act={act!r} has no equivalent here")
+    raise errors.UserError(f"{source}: field hidden_act={act!r} has no equivalent here")
   names = {f for f in configs.AlbertConfig.__dataclass_fields__} - {"extra", "share_parameters"}
   known = {k: v for k, v in values.items() if k in names}
   known["hidden_act"] = _ACT_FROM_HF[act]
-  return configs.AlbertConfig.from_dict(known, source=source)
+  config = configs.AlbertConfig.from_dict(known, source=source)
+  if (config.num_hidden_groups == config.num_hidden_layers
+      and _first_group_difference(config) is not None):
+    # One group per layer is HF's (exact) spelling of nothing shared, but the official rule
+    # with G = L skips a group at some depths (L=22, ...): build it as share "none".
+    config = config.replace(share_parameters="none")
+  try:
+    check_representable(config)
+  except errors.UserError as e:
+    raise errors.UserError(f"{source}: {e}") from None
+  return config
 
 
 def is_hf_config(values):
@@ -230,12 +273,12 @@ def _weights_file(path):
   if not os.path.isdir(path):
     if os.path.isfile(path):
       return path
-    raise ValueError(f"no HF checkpoint at {path} (expected a directory or a "
-                     f"{SAFETENSORS_NAME} / {BIN_NAME} file)")
+    raise errors.UserError(f"no HF checkpoint at {path} (expected a directory or a "
+                           f"{SAFETENSORS_NAME} / {BIN_NAME} file)")
   for name in (SAFETENSORS_NAME, SAFETENSORS_NAME + ".index.json", BIN_NAME):
     if os.path.isfile(os.path.join(path, name)):
       return os.path.join(path, name)
-  raise ValueError(f"no {SAFETENSORS_NAME} or {BIN_NAME} in directory {path}")
+  raise errors.UserError(f"no {SAFETENSORS_NAME} or {BIN_NAME} in directory {path}")
 
 
 def read_state_dict(path):
@@ -284,7 +327,7 @@ def save_hf(model, path, weights_format="safetensors"):
     import torch  # pylint: disable=g-import-not-at-top
     torch.save({k: torch.from_numpy(v) for k, v in arrays.items()}, os.path.join(path, BIN_NAME))
   else:
-    raise ValueError(f"weights_format={weights_format!r} must be 'safetensors' or 'bin'")
+    raise errors.UserError(f"weights_format={weights_format!r} must be 'safetensors' or 'bin'")
   with open(os.path.join(path, CONFIG_NAME), "w", encoding="utf-8") as f:
     json.dump(config, f, indent=2, sort_keys=True)
     f.write("\n")

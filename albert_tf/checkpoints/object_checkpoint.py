@@ -23,6 +23,7 @@ import tempfile
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
+from albert_tf import errors
 from albert_tf.checkpoints import paths
 from albert_tf.checkpoints.errors import CheckpointMismatchError
 
@@ -32,8 +33,8 @@ _SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 def _read_graph(prefix):
   reader = tf.train.load_checkpoint(prefix)
   if not reader.has_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"):
-    raise ValueError(f"{prefix} is a name-keyed (TF1-style) checkpoint, not an object-based "
-                     "one; use the tf1 format for it")
+    raise errors.UserError(f"{prefix} is a name-keyed (TF1-style) checkpoint, not an object-based "
+                           "one; use the tf1 format for it")
   graph = trackable_object_graph_pb2.TrackableObjectGraph()
   graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
   return reader, graph

@@ -1,18 +1,21 @@
 """Locating checkpoints and their config files on disk (all formats).
 
 A checkpoint argument may be a directory or a checkpoint prefix (`.../model.ckpt-best`,
-the path without `.index` / `.data-*`). Errors are one-line ValueErrors naming the path.
+the path without `.index` / `.data-*`). Errors are one-line errors.UserErrors (ValueErrors)
+naming the path.
 
 Example:
     >>> resolve_prefix("/nonexistent/model.ckpt")
     Traceback (most recent call last):
     ...
-    ValueError: no TensorFlow checkpoint at /nonexistent/model.ckpt (expected a directory or a prefix with a .index file)
+    albert_tf.errors.UserError: no TensorFlow checkpoint at /nonexistent/model.ckpt (expected a directory or a prefix with a .index file)
 """
 import glob
 import os
 
 import tensorflow as tf
+
+from albert_tf import errors
 
 
 def resolve_prefix(path):
@@ -26,15 +29,15 @@ def resolve_prefix(path):
     if len(indexes) == 1:
       return indexes[0][:-len(".index")]
     if indexes:
-      raise ValueError(f"{path} holds {len(indexes)} checkpoints and no 'checkpoint' state "
-                       "file; pass one prefix (the path without .index)")
-    raise ValueError(f"no TensorFlow checkpoint in directory {path}")
+      raise errors.UserError(f"{path} holds {len(indexes)} checkpoints and no 'checkpoint' state "
+                             "file; pass one prefix (the path without .index)")
+    raise errors.UserError(f"no TensorFlow checkpoint in directory {path}")
   if path.endswith(".index"):
     path = path[:-len(".index")]
   if tf.io.gfile.exists(path + ".index"):
     return path
-  raise ValueError(f"no TensorFlow checkpoint at {path} (expected a directory or a prefix "
-                   "with a .index file)")
+  raise errors.UserError(f"no TensorFlow checkpoint at {path} (expected a directory or a prefix "
+                         "with a .index file)")
 
 
 def checkpoint_dir(path):

@@ -43,6 +43,7 @@ import re
 import numpy as np
 import tensorflow as tf
 
+from albert_tf import errors
 from albert_tf.checkpoints import config_files
 from albert_tf.checkpoints import paths
 from albert_tf.checkpoints import variable_map
@@ -68,8 +69,8 @@ def is_training_state(name):
 def check_representable(config):
   """Raises ValueError unless the TF1 names can hold this config's sharing mode."""
   if config.share_parameters not in SHARE_MODES:
-    raise ValueError(f"TF1 checkpoint names cannot represent share_parameters="
-                     f"{config.share_parameters!r} (only {', '.join(SHARE_MODES)})")
+    raise errors.UserError(f"TF1 checkpoint names cannot represent share_parameters="
+                           f"{config.share_parameters!r} (only {', '.join(SHARE_MODES)})")
 
 
 # --- the name map ---------------------------------------------------------------------

@@ -26,6 +26,7 @@ import warnings
 import tensorflow as tf
 import tf_keras
 
+from albert_tf import errors
 from albert_tf.checkpoints import config_files
 from albert_tf.checkpoints import object_checkpoint
 from albert_tf.checkpoints import variable_map
@@ -52,8 +53,8 @@ def check_representable(config):
   if config.layer_norm_eps != 1e-12:
     problems.append(f"layer_norm_eps={config.layer_norm_eps} (tf-models uses 1e-12)")
   if problems:
-    raise ValueError("tf-models-official AlbertEncoder cannot represent this config: "
-                     + ", ".join(problems))
+    raise errors.UserError("tf-models-official AlbertEncoder cannot represent this config: "
+                           + ", ".join(problems))
 
 
 def _activation(name):

@@ -47,7 +47,7 @@ def test_presets_match_paper_table1(name, layers, hidden, heads, ffn, emb, share
 
 @pytest.mark.parametrize("changes,field", [
     ({"hidden_size": 100, "num_attention_heads": 12}, "hidden_size"),
-    ({"num_hidden_layers": 12, "num_hidden_groups": 5}, "num_hidden_layers"),
+    ({"num_hidden_layers": 2, "num_hidden_groups": 3}, "num_hidden_groups"),
     ({"embedding_size": 0}, "embedding_size"),
     ({"vocab_size": -3}, "vocab_size"),
     ({"hidden_dropout_prob": 1.5}, "hidden_dropout_prob"),

@@ -70,6 +70,9 @@ def test_bad_path_is_one_line_without_traceback(tmp_path, capsys):
 
 def test_mismatch_is_one_line_listing(tmp_path, capsys):
   tf1_names.save_tf1(AlbertPretrainer(pu.TINY).ensure_built(), tmp_path / "tf1")
+  # Without the config beside it (which the preset would contradict: test_config_faults.py),
+  # the strict load is what finds the mismatch.
+  os.remove(tmp_path / "tf1" / "albert_config.json")
   code, out = _run_main(capsys, **{"from": "tf1", "to": "ours", "input": str(tmp_path / "tf1"),
                                    "output": str(tmp_path / "o"), "preset": "albert_tiny"})
   assert code == 1 and out.err.count("\n") == 1

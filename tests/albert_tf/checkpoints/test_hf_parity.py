@@ -22,6 +22,8 @@ CONFIGS = {
     "groups2_inner2": pu.TINY_GROUPS,
     "no_sharing_as_groups": pu.TINY.replace(num_hidden_layers=3, share_parameters="none"),
     "e_equals_h_relu": pu.TINY.replace(embedding_size=32, hidden_act="relu"),
+    # Groups need not divide the layers (official and HF): layers → groups [0, 0, 0, 1, 1].
+    "layers5_groups2": pu.TINY.replace(num_hidden_layers=5, num_hidden_groups=2),
 }
 
 
@@ -148,3 +150,44 @@ def test_bad_paths_give_clear_errors(tmp_path):
     hf.load_hf(AlbertPretrainer(pu.TINY), tmp_path)
   with pytest.raises(ValueError, match="no HF checkpoint at"):
     hf.load_hf(AlbertPretrainer(pu.TINY), tmp_path / "nope")
+
+
+def test_layers5_groups2_round_trips_through_hf_files(tmp_path):
+  config = CONFIGS["layers5_groups2"]
+  ours = pu.randomize(AlbertEncoder(config).ensure_built(), seed=8)
+  out_dir = hf.save_hf(ours, tmp_path / "hf")
+  assert ckpt_load.find_config(out_dir) == config
+  back = AlbertEncoder(ckpt_load.find_config(out_dir)).ensure_built()
+  hf.load_hf(back, out_dir)
+  inputs = pu.random_inputs(config)
+  assert pu.max_diff(pu.outputs(back, inputs)["sequence_output"],
+                     pu.outputs(ours, inputs)["sequence_output"]) == 0.0
+
+
+def test_group_rules_that_round_differently_are_refused():
+  """HF's int(i / (L / G)) and the official int(i / L * G) disagree for L=18, G=14."""
+  with pytest.raises(ValueError, match="layer 9 in group 6, the official .* group 7"):
+    hf.hf_config_dict(pu.TINY.replace(num_hidden_layers=18, num_hidden_groups=14))
+  their_config = {**hf.hf_config_dict(pu.TINY), "num_hidden_layers": 18,
+                  "num_hidden_groups": 14}
+  with pytest.raises(ValueError, match="config.json: HF transformers ALBERT cannot represent"):
+    hf.config_from_hf(their_config, source="config.json")
+
+
+def test_hf_one_group_per_layer_reads_as_no_sharing():
+  """HF with G = L = 22 runs group i at layer i; the official rule would not (layer 15 → 14),
+  so it is read as share_parameters="none", and the weights compute HF's outputs."""
+  config = pu.TINY.replace(num_hidden_layers=22, share_parameters="none")
+  values = hf.hf_config_dict(config)
+  assert values["num_hidden_groups"] == 22
+  read = hf.config_from_hf(values)
+  assert read.share_parameters == "none"
+  import torch  # pylint: disable=g-import-not-at-top
+  torch.manual_seed(0)
+  theirs = hf_utils.hf_model(read, pretraining=False)
+  ours = AlbertEncoder(read).ensure_built()
+  hf.load_state_dict(ours, {k: v.numpy() for k, v in theirs.state_dict().items()})
+  inputs = pu.random_inputs(read)
+  diff = pu.report("HF AlbertModel [L=G=22 read as none]",
+                   _diffs(pu.outputs(ours, inputs), hf_utils.hf_outputs(theirs, inputs)))
+  assert diff <= pu.TOLERANCE

@@ -107,11 +107,12 @@ def test_non_albert_model_type_is_refused(tmp_path):
 # --- resolve_config -------------------------------------------------------------------------
 def test_resolve_config_precedence(tmp_path, saved):
   prefix = _ours_checkpoint(tmp_path, {"albert_config.json": OTHER.to_dict()})
-  explicit = tmp_path / "explicit.json"
-  explicit.write_text(pu.TINY_GROUPS.to_json_string())
+  explicit = tmp_path / "explicit.json"  # the same model, other training settings
+  explicit.write_text(OTHER.replace(hidden_dropout_prob=0.1, initializer_range=0.5)
+                      .to_json_string())
   tiny = AlbertConfig.from_preset("albert_tiny")
-  assert ckpt_load.resolve_config(str(explicit), None, prefix) == pu.TINY_GROUPS
-  assert ckpt_load.resolve_config(None, "albert_tiny", prefix) == tiny
+  assert ckpt_load.resolve_config(str(explicit), None, prefix).hidden_dropout_prob == 0.1
+  assert ckpt_load.resolve_config(None, "albert_tiny") == tiny
   assert ckpt_load.resolve_config(checkpoint=prefix) == OTHER
   hf_file = saved[1]["hf"] + "/config.json"  # an explicit HF config.json is converted
   assert ckpt_load.resolve_config(albert_config_file=hf_file) == pu.TINY
@@ -202,9 +203,10 @@ def test_write_config_round_trip(tmp_path):
   assert path == str(tmp_path / "new" / "albert_config.json")
   assert AlbertConfig.from_json_file(path) == pu.TINY_GROUPS
   assert ckpt_load.read_config(path) == pu.TINY_GROUPS
-  path = ckpt_load.write_config(tmp_path, pu.TINY, task="MNLI")
-  assert json.loads(open(path, encoding="utf-8").read())["task"] == "MNLI"
-  assert ckpt_load.find_config(tmp_path).extra["task"] == "MNLI"
+  official = pu.TINY.replace(extra={"net_structure_type": 0, "gap_size": 0})
+  path = ckpt_load.write_config(tmp_path, official)  # the ignored official keys round-trip
+  assert json.loads(open(path, encoding="utf-8").read())["gap_size"] == 0
+  assert ckpt_load.find_config(tmp_path).extra == {"net_structure_type": 0, "gap_size": 0}
 
 
 def test_every_format_writes_albert_config_json(saved):

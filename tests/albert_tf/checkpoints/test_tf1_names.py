@@ -89,7 +89,9 @@ def test_official_albert_base_true_shapes(tmp_path):
     pu.TINY, pu.TINY_GROUPS, pu.TINY.replace(num_hidden_layers=3, share_parameters="none"),
     pu.TINY.replace(num_hidden_layers=3, share_parameters="attention"),
     pu.TINY.replace(num_hidden_layers=3, share_parameters="ffn"),
-    pu.TINY.replace(embedding_size=32)], ids=["all", "groups", "none", "attention", "ffn", "E=H"])
+    pu.TINY.replace(embedding_size=32),
+    pu.TINY.replace(num_hidden_layers=5, num_hidden_groups=2)],
+    ids=["all", "groups", "none", "attention", "ffn", "E=H", "L5_G2"])
 def test_round_trip_ours_tf1_ours(tmp_path, config, request):
   model = pu.randomize(AlbertPretrainer(config).ensure_built())
   prefix = tf1_names.save_tf1(model, tmp_path, global_step=7)

@@ -46,6 +46,31 @@ def test_groups_and_inner_groups_follow_official_assignment():
   assert stack.count_params() == 4 * (ATTENTION_PARAMS + FFN_PARAMS)
 
 
+def test_groups_need_not_divide_layers():
+  # L=5, G=2 (valid in the official code and HF): layer l uses group int(l / 5 * 2).
+  stack, outs = _stack(num_hidden_layers=5, num_hidden_groups=2)
+  assert len(outs) == 5
+  scopes = [dict((id(layer), key) for key, layer in stack.attention_sublayers)[id(b.attention)][0]
+            for b in stack.blocks]
+  assert scopes == ["group_0/inner_group_0"] * 3 + ["group_1/inner_group_0"] * 2
+  assert stack.count_params() == 2 * (ATTENTION_PARAMS + FFN_PARAMS)
+  # param_table counts the built model: two groups' blocks, however many layers.
+  cfg = AlbertConfig.from_preset("albert_tiny")
+  assert (AlbertEncoder(cfg.replace(num_hidden_layers=5, num_hidden_groups=2))
+          .ensure_built().count_params()
+          == AlbertEncoder(cfg.replace(num_hidden_layers=2, num_hidden_groups=2))
+          .ensure_built().count_params())
+
+
+def test_group_rule_is_the_official_float_expression():
+  # int(l / L * G) exactly, float rounding included: with L = G = 22 layer 15 computes
+  # 15 / 22 * 22 = 14.999..., so the official model runs group 14 there and has no group 15.
+  cfg = AlbertConfig.from_preset("albert_tiny").replace(num_hidden_layers=22,
+                                                         num_hidden_groups=22)
+  assert [cfg.group_of_layer(l) for l in (14, 15, 16)] == [14, 14, 16]
+  assert [cfg.group_of_layer(l) for l in range(5)] == [0, 1, 2, 3, 4]
+
+
 def test_shared_layer_is_the_same_object_every_application():
   stack, _ = _stack(num_hidden_layers=3)
   assert len({id(b.attention) for b in stack.blocks}) == 1
