@@ -60,11 +60,11 @@ from albert_tf.finetune import encoders, finetuning_loop, metrics, tasks
 
 def run(config):
   """Fine-tunes config's task once per seed (or only evaluates); returns results.json's dict."""
+  task = tasks.make(config)
+  encoders.check_sources(config.encoder)
   # A bad model config (or one contradicting the checkpoint's) fails before any output.
   if not config.encoder.hub_encoder:
     encoders._albert_config(config.encoder)  # pylint: disable=protected-access
-  task = tasks.make(config)
-  encoders.check_sources(config.encoder)
   if config.finetuned_checkpoint and not ckpt_paths.exists(config.finetuned_checkpoint):
     raise errors.UserError(f"--finetuned_checkpoint={config.finetuned_checkpoint}: no such "
                            "checkpoint (no file, folder or .index): check the path")
