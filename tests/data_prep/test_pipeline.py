@@ -106,9 +106,12 @@ def test_output_file_list_and_gzip(two_file_corpus, tmp_path):
 def test_no_usable_document_is_a_clear_error(tmp_path):
   p = tmp_path / "empty.txt"
   p.write_text("\n\n   \n\n")
-  with pytest.raises(pipeline.PipelineError, match="no usable document"):
+  with pytest.raises(pipeline.PipelineError, match="no instance .* holds no text"):
     pipeline.run(_config(str(p), tmp_path / "out"))
-  assert os.path.exists(tmp_path / "out" / "stats.json")
+  # Nothing looks complete: no stats.json, no shard, no completion marker.
+  out = tmp_path / "out"
+  assert not [n for n in os.listdir(out) if n.endswith(".tfrecord") or n == "stats.json"]
+  assert not os.listdir(out / shard_writer.MARKER_DIR)
 
 
 def test_bad_options_name_the_flag(small_corpus, tmp_path):
