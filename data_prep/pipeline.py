@@ -421,7 +421,7 @@ def _feed_blocks(config, files, pending, pool, read_counts):
       pool.drain()
 
 
-def _check_model(config):
+def check_model(config):
   """Loads the SentencePiece model (fails early, one line) and checks ALBERT's symbols."""
   tokenizer = SentencePieceTokenizer(config.spm_model_file)
   vocab_size = tokenizer.vocab_size
@@ -457,7 +457,7 @@ def run(config):
   """
   config.validate()
   files = documents.expand_input_patterns(config.input_file)
-  vocab_size = _check_model(config)
+  vocab_size = check_model(config)
   paths, meta_dir = config.shard_paths(), config.meta_dir()
   fingerprint = input_fingerprint(files, config.spm_model_file)
   os.makedirs(meta_dir, exist_ok=True)
