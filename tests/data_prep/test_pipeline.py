@@ -144,13 +144,13 @@ def test_rerun_after_the_input_file_list_changed_redoes_every_shard(small_corpus
   folder = tmp_path / "in"
   folder.mkdir()
   write_corpus(folder / "a.txt", book_docs[:12])
-  config = _config(str(folder / "*.txt"), tmp_path / "out")
+  config = _config(str(folder / "*.txt"), tmp_path / "out", dupe_factor=1)
   pipeline.run(config)
   before = _shard_bytes(config)
   write_corpus(folder / "b.txt", book_docs[12:])  # the glob now matches one more file
   again = pipeline.run(config)
   assert "file list changed" in caplog.text
-  fresh = _config(str(folder / "*.txt"), tmp_path / "fresh")
+  fresh = _config(str(folder / "*.txt"), tmp_path / "fresh", dupe_factor=1)
   assert again["instances"] == pipeline.run(fresh)["instances"]
   assert _shard_bytes(config) == _shard_bytes(fresh) != before
 
@@ -160,7 +160,7 @@ def test_rerun_after_a_spm_model_change_redoes_every_shard(small_corpus, tmp_pat
   from albert_tf import resources
   model = tmp_path / "m.model"
   shutil.copy(resources.DEFAULT_SPM_MODEL, model)
-  config = _config(small_corpus, tmp_path / "out", spm_model_file=str(model))
+  config = _config(small_corpus, tmp_path / "out", spm_model_file=str(model), dupe_factor=1)
   pipeline.run(config)
   os.utime(model, ns=(0, 0))  # same bytes, other mtime: the fingerprint sees it
   pipeline.run(config)
@@ -168,7 +168,7 @@ def test_rerun_after_a_spm_model_change_redoes_every_shard(small_corpus, tmp_pat
 
 
 def test_a_folder_from_before_fingerprints_is_redone(small_corpus, tmp_path, caplog):
-  config = _config(small_corpus, tmp_path / "out")
+  config = _config(small_corpus, tmp_path / "out", dupe_factor=1)
   pipeline.run(config)
   manifest = os.path.join(config.output_dir, pipeline.MANIFEST)
   with open(manifest) as f:
@@ -182,7 +182,8 @@ def test_a_folder_from_before_fingerprints_is_redone(small_corpus, tmp_path, cap
 def test_more_shards_than_blocks_writes_no_empty_shard(tmp_path, book_docs, caplog):
   from tests.data_prep.conftest import write_corpus
   corpus = write_corpus(tmp_path / "c.txt", book_docs[:4])  # one block
-  config = _config(corpus, tmp_path / "out", num_output_shards=3, block_size_bytes=1 << 20)
+  config = _config(corpus, tmp_path / "out", num_output_shards=3, block_size_bytes=1 << 20,
+                   dupe_factor=1)
   stats = pipeline.run(config)
   written = sorted(n for n in os.listdir(config.output_dir) if n.endswith(".tfrecord"))
   assert written == ["part-00000-of-00003.tfrecord"] == stats["shards"]
@@ -195,7 +196,7 @@ def test_more_shards_than_blocks_writes_no_empty_shard(tmp_path, book_docs, capl
   listed = f"{tmp_path}/x.tfrecord,{tmp_path}/y.tfrecord"
   with pytest.raises(pipeline.PipelineError, match="1 of 2 files would get no instance"):
     pipeline.run(_config(corpus, None, output_dir=None, output_file=listed,
-                         block_size_bytes=1 << 20))
+                         block_size_bytes=1 << 20, dupe_factor=1))
   assert not [n for n in os.listdir(tmp_path) if n.startswith(("x.", "y."))]
 
 
@@ -207,7 +208,7 @@ def test_input_deleted_between_listing_and_reading(two_file_corpus, tmp_path, mo
     prepare(*args)
     os.remove(gz)
   monkeypatch.setattr(pipeline, "_prepare_output", prepare_then_delete)
-  config = _config(two_file_corpus, tmp_path / "out")
+  config = _config(two_file_corpus, tmp_path / "out", dupe_factor=1)
   with pytest.raises(InputError, match=f"cannot read input file '{gz}'.*No such file"):
     pipeline.run(config)
   assert not [n for n in os.listdir(config.output_dir) if ".tfrecord" in n]
@@ -222,14 +223,14 @@ def test_input_that_changes_while_read_is_an_error(small_corpus, tmp_path, monke
     with open(small_corpus, "a", encoding="utf-8") as f:
       f.write("\nOne more document.\n")
   monkeypatch.setattr(pipeline, "_prepare_output", prepare_then_append)
-  config = _config(small_corpus, tmp_path / "out")
+  config = _config(small_corpus, tmp_path / "out", dupe_factor=1)
   with pytest.raises(InputError, match="changed .*while it was being read"):
     pipeline.run(config)
   assert not [n for n in os.listdir(config.output_dir) if ".tfrecord" in n]
 
 
 def test_half_written_marker_means_incomplete(small_corpus, tmp_path):
-  config = _config(small_corpus, tmp_path / "out")
+  config = _config(small_corpus, tmp_path / "out", dupe_factor=1)
   pipeline.run(config)
   reference = _shard_bytes(config)
   marker = shard_writer.marker_path(config.meta_dir(), config.shard_paths()[1])

@@ -428,8 +428,8 @@ def test_beam_pipeline_bad_model_is_one_line(tmp_path, corpus):
   assert not (tmp_path / "beam").exists()
 
 
-@pytest.mark.slow  # a whole Beam pipeline (~8 s on 2 cores)
-def test_beam_pipeline_without_instances_is_an_error(tmp_path):
+@pytest.mark.slow  # two whole Beam pipelines (~15 s on 2 cores)
+def test_beam_pipeline_bad_input_is_one_line(tmp_path, docs):
   empty = tmp_path / "empty.txt"
   empty.write_text("\n\n")
   result = _run("data_prep.beam_pipeline", "--runner=DirectRunner", f"--input_file={empty}",
@@ -437,3 +437,11 @@ def test_beam_pipeline_without_instances_is_an_error(tmp_path):
                 "--num_output_shards=2")
   assert_one_line_error(result, "beam_pipeline", "no instance")
   assert not list((tmp_path / "beam").glob("part-*"))
+  full = gzip.compress(("\n\n".join("\n".join(d) for d in docs * 4) + "\n").encode())
+  cut = tmp_path / "cut.txt.gz"
+  cut.write_bytes(full[:len(full) // 2])
+  result = _run("data_prep.beam_pipeline", "--runner=DirectRunner", f"--input_file={cut}",
+                f"--output_dir={tmp_path / 'beam2'}", "--max_seq_length=64", "--dupe_factor=1",
+                "--num_output_shards=2")
+  assert_one_line_error(result, "beam_pipeline", str(cut), "truncated")
+  assert not list((tmp_path / "beam2").glob("part-*"))
