@@ -239,3 +239,16 @@ def test_half_written_marker_means_incomplete(small_corpus, tmp_path):
   assert not shard_writer.is_complete(config.meta_dir(), config.shard_paths()[1])
   pipeline.run(config)
   assert _shard_bytes(config) == reference
+
+
+def test_a_bug_in_a_worker_keeps_its_traceback(small_corpus, tmp_path, monkeypatch):
+  from data_prep import block_processing
+
+  def broken(self, block, example_stats, doc_stats):
+    raise KeyError("a bug")
+    yield  # pylint: disable=unreachable
+  monkeypatch.setattr(block_processing.BlockProcessor, "process_block", broken)  # forked
+  config = _config(small_corpus, tmp_path / "out", dupe_factor=1, num_workers=2)
+  with pytest.raises(pipeline.WorkerCrash, match=r"(?s)Traceback.*KeyError: 'a bug'"):
+    pipeline.run(config)
+  assert not [n for n in os.listdir(config.output_dir) if ".tfrecord" in n]
