@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from data_prep import pipeline, shard_writer, tfrecord_io
+from data_prep import block_processing, pipeline, shard_writer, tfrecord_io
 from data_prep.config import ConfigError, DataPrepConfig
 from data_prep.documents import InputError
 
@@ -241,13 +241,15 @@ def test_half_written_marker_means_incomplete(small_corpus, tmp_path):
   assert _shard_bytes(config) == reference
 
 
-def test_a_bug_in_a_worker_keeps_its_traceback(small_corpus, tmp_path, monkeypatch):
-  from data_prep import block_processing
+class _BrokenProcessor(block_processing.BlockProcessor):
+  """A processor with a bug; module level, so that 'spawn' workers unpickle it too."""
 
-  def broken(self, block, example_stats, doc_stats):
+  def process_block(self, block, example_stats, doc_stats):
     raise KeyError("a bug")
-    yield  # pylint: disable=unreachable
-  monkeypatch.setattr(block_processing.BlockProcessor, "process_block", broken)  # forked
+
+
+def test_a_bug_in_a_worker_keeps_its_traceback(small_corpus, tmp_path, monkeypatch):
+  monkeypatch.setattr(block_processing, "BlockProcessor", _BrokenProcessor)
   config = _config(small_corpus, tmp_path / "out", dupe_factor=1, num_workers=2)
   with pytest.raises(pipeline.WorkerCrash, match=r"(?s)Traceback.*KeyError: 'a bug'"):
     pipeline.run(config)
