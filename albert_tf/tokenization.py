@@ -17,6 +17,8 @@ Example:
 import unicodedata
 from itertools import chain
 
+from albert_tf import errors
+
 SPIECE_UNDERLINE = "\u2581"
 # Official `_is_start_piece_sp` list: ASCII punctuation without ' < = > (sic).
 # € and £ are listed there as bytes, so in Python 3 they count as "foreign"
@@ -25,6 +27,10 @@ _SPECIAL_PIECES = frozenset('!"#$%&()*+,-./:;?@[\\]^_`{|}~')
 _ENGLISH_AND_SPECIAL = frozenset("abcdefghijklmnopqrstuvwxyz") | _SPECIAL_PIECES
 
 PAD, UNK, CLS, SEP, MASK = "<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"
+
+
+class SentencePieceModelError(errors.UserError):
+  """The SentencePiece model file is missing, unreadable, corrupt or truncated."""
 
 
 def preprocess_text(text, remove_space=True, lower=False):
@@ -83,11 +89,21 @@ class SentencePieceTokenizer:
   def _load(self):
     import sentencepiece as spm  # pylint: disable=import-outside-toplevel
     sp = spm.SentencePieceProcessor()
+    what_to_do = ("give a SentencePiece .model file (the binary beside the .vocab, e.g. "
+                  "30k-clean.model, or one from data_prep.train_sentencepiece)")
     try:
       with open(self.model_file, "rb") as f:
-        sp.LoadFromSerializedProto(f.read())
-    except (OSError, RuntimeError) as e:
-      raise ValueError(f"cannot load SentencePiece model {self.model_file!r}: {e}") from e
+        data = f.read()
+    except OSError as e:
+      raise SentencePieceModelError(f"cannot read SentencePiece model {self.model_file!r}: "
+                                    f"{e.strerror}: {what_to_do}") from e
+    try:
+      sp.LoadFromSerializedProto(data)
+    except RuntimeError as e:
+      # SentencePiece says only "ParseFromArray failed" for truncated and corrupt files.
+      raise SentencePieceModelError(
+          f"{self.model_file!r} ({len(data)} bytes) is not a valid SentencePiece model "
+          f"(truncated, corrupt, or another kind of file): {what_to_do}") from e
     size = sp.GetPieceSize()
     pieces = [sp.IdToPiece(i) for i in range(size)]
     # Per-id tables, built once: word-start flag and "needs the comma rule".

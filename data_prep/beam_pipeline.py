@@ -25,12 +25,15 @@ import tempfile
 
 from absl import flags
 
+from albert_tf import errors
+from albert_tf.tokenization import SentencePieceModelError
 from data_prep import block_processing, documents
 from data_prep import create_pretraining_data as cli  # noqa: F401 (defines the shared flags)
 from data_prep.config import ConfigError
 from data_prep.documents import InputError
 
 FLAGS = flags.FLAGS
+PROG = "beam_pipeline"
 
 
 def _match_files(input_file):
@@ -39,7 +42,8 @@ def _match_files(input_file):
   for pattern in (p.strip() for p in input_file.split(",") if p.strip()):
     matched = sorted(m.path for r in FileSystems.match([pattern]) for m in r.metadata_list)
     if not matched:
-      raise InputError(f"input_file pattern {pattern!r} matches no file")
+      raise InputError(f"--input_file pattern {pattern!r} matches no file: check the path and "
+                       "quote the glob so that the shell does not expand it")
     files.extend(matched)
   return files
 
@@ -56,7 +60,7 @@ def _read_blocks(indexed_path, config):
       logging.warning("skipping %s", e)  # as the local pipeline does
       return
     yield from documents.iter_blocks(stream, path, file_index, config.block_size_bytes, counts,
-                                     config.input_format)
+                                     config.input_format, config.invalid_utf8)
 
 
 def _read_bytes(path):
@@ -64,8 +68,9 @@ def _read_bytes(path):
   try:
     with FileSystems.open(path) as f:
       return f.read()
-  except Exception as e:  # pylint: disable=broad-except
-    raise ConfigError(f"--spm_model_file={path!r} cannot be read: {e}") from e
+  except Exception as e:  # pylint: disable=broad-except -- any filesystem's "cannot open"
+    raise ConfigError(f"--spm_model_file={path!r} cannot be read ({e}): give a SentencePiece "
+                      ".model file, or omit the flag to use the shipped 30k-clean model") from e
 
 
 def _local_copy(data):
@@ -114,7 +119,11 @@ def build_pipeline(p, config, model_bytes):
 
 
 def run(config, beam_args=()):
-  """Runs the Beam pipeline to completion."""
+  """Runs the Beam pipeline to completion; returns the number of instances written.
+
+  Raises UserError (one line) for bad options, a bad model or input, and when no instance
+  was made (the empty part files Beam wrote are deleted then).
+  """
   try:
     import apache_beam as beam  # pylint: disable=import-outside-toplevel
   except ImportError as e:
@@ -126,28 +135,71 @@ def run(config, beam_args=()):
   model_bytes = _read_bytes(config.spm_model_file)
   local_model = _local_copy(model_bytes)
   try:
-    dataclasses.replace(config, spm_model_file=local_model).validate()
+    local = dataclasses.replace(config, spm_model_file=local_model)
+    local.validate()
+    from data_prep import pipeline  # pylint: disable=import-outside-toplevel
+    pipeline.check_model(local)
+  except SentencePieceModelError as e:
+    raise SentencePieceModelError(str(e).replace(local_model, config.spm_model_file)) from e
   finally:
     os.remove(local_model)
   options = PipelineOptions(list(beam_args), save_main_session=False)
-  with beam.Pipeline(options=options) as p:
-    build_pipeline(p, config, model_bytes)
+  p = beam.Pipeline(options=options)
+  build_pipeline(p, config, model_bytes)
+  result = p.run()
+  result.wait_until_finish()
+  instances = _counter(result, "instances")
+  if instances == 0:
+    _delete_outputs(config)
+    raise InputError(f"no instance made from --input_file={config.input_file!r}: no document "
+                     "has a token (empty or blank input, binary files, or text that "
+                     "normalizes to nothing); the empty part files were deleted: give one "
+                     "sentence per line, a blank line between documents")
+  return instances
+
+
+def _counter(result, name):
+  """A data_prep counter's committed value (None when the runner reports no metrics)."""
+  from apache_beam.metrics.metric import MetricsFilter  # pylint: disable=import-outside-toplevel
+  try:
+    counters = result.metrics().query(MetricsFilter().with_name(name))["counters"]
+  except (NotImplementedError, AttributeError):
+    return None
+  if not counters:
+    return 0
+  return sum(c.committed or 0 for c in counters)
+
+
+def _delete_outputs(config):
+  from apache_beam.io.filesystems import FileSystems  # pylint: disable=import-outside-toplevel
+  suffix = ".tfrecord.gz" if config.gzip else ".tfrecord"
+  pattern = f"{config.output_dir.rstrip('/')}/part-*{suffix}"
+  paths = [m.path for r in FileSystems.match([pattern]) for m in r.metadata_list]
+  if paths:
+    FileSystems.delete(paths)
 
 
 def main(argv):
   rest = FLAGS(argv, known_only=True)
   logging.getLogger().setLevel(logging.INFO)
-  try:
-    run(cli.config_from_flags(), rest[1:])
-  except (ConfigError, InputError) as e:
-    print(f"error: {e}", file=sys.stderr)
-    return 1
+  # Beam logs every failing DoFn's traceback at ERROR and then re-raises the exception:
+  # the re-raised one is reported below (one line, or a traceback for a bug).
+  logging.getLogger("apache_beam.runners.common").setLevel(logging.CRITICAL)
+  instances = run(cli.config_from_flags(), rest[1:])
+  logging.info("wrote %s instances under %s", instances, FLAGS.output_dir)
   return 0
 
 
 def cli_main():
   """Console-script entry point (pyproject.toml); same as `python -m`."""
-  sys.exit(main(sys.argv))
+  try:
+    code = main(sys.argv)
+  except KeyboardInterrupt:
+    print(f"{PROG}: interrupted", file=sys.stderr, flush=True)
+    code = 130
+  except Exception as e:  # noqa: BLE001 -- report() re-raises anything unexpected
+    code = errors.report(e, PROG)
+  sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -53,9 +53,17 @@ class BlockProcessor:
     self.examples_logged = 0
 
   def __getstate__(self):
+    # Small pickles for 'spawn' workers: the encoder's ~770 KB varint table is rebuilt in
+    # the worker. (A spawn child that dies before reading a payload larger than the pipe
+    # buffer, 64 KiB, would leave multiprocessing's Process.start() blocked forever.)
     state = dict(self.__dict__)
     state["_masking"] = None
+    del state["encoder"]
     return state
+
+  def __setstate__(self, state):
+    self.__dict__.update(state)
+    self.encoder = ExampleEncoder(self.config.max_seq_length, self.config.max_predictions_per_seq)
 
   def warm_up(self):
     """Loads the SentencePiece model and tables now (before forking workers)."""

@@ -8,12 +8,13 @@ import dataclasses
 import os
 from typing import List, Optional
 
-from albert_tf import resources
+from albert_tf import errors, resources
 
 INPUT_FORMATS = ("sentences", "paragraphs")
+INVALID_UTF8_POLICIES = ("error", "replace")
 
 
-class ConfigError(ValueError):
+class ConfigError(errors.UserError):
   """A bad option value; the message names the option and what to do."""
 
 
@@ -38,6 +39,7 @@ class DataPrepConfig:
   num_workers: int = 1
   num_output_shards: int = 8
   input_format: str = "sentences"
+  invalid_utf8: str = "error"
   gzip: bool = False
   block_size_bytes: int = 256 * 1024
   shuffle_buffer_mb: int = 128
@@ -57,6 +59,8 @@ class DataPrepConfig:
         (self.num_output_shards >= 1, "num_output_shards", "must be >= 1"),
         (self.input_format in INPUT_FORMATS, "input_format",
          f"must be one of {', '.join(INPUT_FORMATS)}"),
+        (self.invalid_utf8 in INVALID_UTF8_POLICIES, "invalid_utf8",
+         f"must be one of {', '.join(INVALID_UTF8_POLICIES)}"),
         (self.block_size_bytes >= 1, "block_size_bytes", "must be >= 1"),
         (self.shuffle_buffer_mb >= 0, "shuffle_buffer_mb", "must be >= 0"),
         (bool(self.input_file), "input_file", "is required (path, glob or comma list)"),
@@ -67,8 +71,26 @@ class DataPrepConfig:
       if not ok:
         raise ConfigError(f"--{name}={getattr(self, name)!r} {what}")
     if not os.path.isfile(self.spm_model_file):
-      raise ConfigError(f"--spm_model_file={self.spm_model_file!r} does not exist; "
-                        "omit it to use the shipped 30k-clean model")
+      what = "is a directory" if os.path.isdir(self.spm_model_file) else "does not exist"
+      raise ConfigError(f"--spm_model_file={self.spm_model_file!r} {what}: give a SentencePiece "
+                        ".model file, or omit the flag to use the shipped 30k-clean model")
+    self._validate_output_paths()
+
+  def _validate_output_paths(self):
+    """A file where a folder must be, or a folder where a shard must be: one line, early."""
+    if self.output_dir:
+      blocker = _file_in_the_way(self.output_dir)
+      if blocker:
+        raise ConfigError(f"--output_dir={self.output_dir!r}: {blocker!r} is a file, not a "
+                          "folder: give a folder path (it is created if missing)")
+      return
+    for path in self.shard_paths():
+      if os.path.isdir(path):
+        raise ConfigError(f"--output_file: {path!r} is a directory: give file paths")
+      blocker = _file_in_the_way(os.path.dirname(os.path.abspath(path)))
+      if blocker:
+        raise ConfigError(f"--output_file: {blocker!r} is a file, not a folder, so {path!r} "
+                          "cannot be created: give paths in a folder")
 
   def shard_paths(self) -> List[str]:
     """Final paths of all output shards."""
@@ -86,5 +108,18 @@ class DataPrepConfig:
 
   def output_affecting(self):
     """Options that change output bytes (a rerun must match them to resume)."""
-    skip = {"num_workers", "log_every_seconds", "log_examples"}
+    # invalid_utf8: "error" either fails or writes what "replace" writes (no bad bytes).
+    skip = {"num_workers", "log_every_seconds", "log_examples", "invalid_utf8"}
     return {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
+
+
+def _file_in_the_way(folder):
+  """The path of an existing non-folder at `folder` or above it, else None."""
+  path = os.path.abspath(folder)
+  while True:
+    if os.path.exists(path):
+      return None if os.path.isdir(path) else path
+    parent = os.path.dirname(path)
+    if parent == path:
+      return None
+    path = parent

@@ -10,7 +10,11 @@ Flags keep the official google-research/ALBERT names and defaults
 Output: `part-XXXXX-of-NNNNN.tfrecord` shards, `stats.json` and
 `data_prep_config.json` in --output_dir. Same inputs, flags and seed give
 byte-identical shards for any --num_workers. A rerun after a crash or kill
-skips complete shards and redoes partial ones.
+skips complete shards and redoes partial ones; a rerun after the input files
+changed redoes all shards; a rerun with other output-affecting flags is refused.
+Failures (bad flags or input, a worker killed, a full disk, Ctrl-C) end with one
+line on stderr and a non-zero exit (1; 130 for Ctrl-C), leaving no shard that
+looks complete and is not.
 """
 import logging
 import os
@@ -18,10 +22,11 @@ import sys
 
 from absl import app, flags
 
-from albert_tf import resources
+from albert_tf import errors, resources
 from data_prep import pipeline
-from data_prep.config import ConfigError, DataPrepConfig
-from data_prep.documents import InputError
+from data_prep.config import INVALID_UTF8_POLICIES, ConfigError, DataPrepConfig
+
+PROG = "create_pretraining_data"
 
 FLAGS = flags.FLAGS
 _D = DataPrepConfig()
@@ -76,6 +81,9 @@ flags.DEFINE_integer("num_output_shards", _D.num_output_shards,
 flags.DEFINE_enum("input_format", _D.input_format, ["sentences", "paragraphs"],
                   "sentences: one sentence per line (official). paragraphs: one paragraph "
                   "per line, split into sentences here. Blank lines end documents in both.")
+flags.DEFINE_enum("invalid_utf8", _D.invalid_utf8, list(INVALID_UTF8_POLICIES),
+                  "Input lines that are not UTF-8: error = stop with the file and line; "
+                  "replace = replace bad bytes by U+FFFD and count them in stats.json.")
 flags.DEFINE_bool("gzip", _D.gzip, "Write GZIP-compressed TFRecords (.tfrecord.gz).")
 flags.DEFINE_integer("block_size_bytes", _D.block_size_bytes,
                      "Documents are processed in blocks of about this much text; random-"
@@ -112,12 +120,13 @@ def main(argv):
   logging.getLogger().setLevel(logging.INFO)
   for name, note in _IGNORED.items():
     if FLAGS[name].present:
-      print(f"create_pretraining_data: --{name} has no effect here: {note}", file=sys.stderr)
+      print(f"{PROG}: --{name} has no effect here: {note}", file=sys.stderr)
   try:
     stats = pipeline.run(config_from_flags())
-  except (ConfigError, InputError, pipeline.PipelineError) as e:
-    print(f"error: {e}", file=sys.stderr)
-    return 1
+  except KeyboardInterrupt:
+    print(f"{PROG}: interrupted: workers stopped, unfinished shards not marked complete; "
+          "rerun the same command to resume", file=sys.stderr, flush=True)
+    return 130
   logging.info("wrote %d instances; stats: %s/stats.json", stats["instances"],
                config_from_flags().meta_dir())
   return 0
@@ -125,7 +134,7 @@ def main(argv):
 
 def cli_main():
   """Console-script entry point (pyproject.toml); same as `python -m`."""
-  app.run(main)
+  errors.run_cli(main, PROG)
 
 
 if __name__ == "__main__":

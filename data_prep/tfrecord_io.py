@@ -20,6 +20,9 @@ Example:
 import gzip
 import struct
 import warnings
+import zlib
+
+from albert_tf import errors
 
 _MASK_DELTA = 0xA282EAD8
 
@@ -96,36 +99,57 @@ class _GzipOwningRaw(gzip.GzipFile):
       self._raw.close()
 
 
-class CorruptRecordError(ValueError):
-  pass
+class CorruptRecordError(errors.UserError):
+  """A TFRecord file that is truncated or corrupt; the message names file, record, offset."""
 
 
 def read_records(fileobj, check_crc=True, name="<stream>"):
-  """Yields the data of each TFRecord in a binary stream (plain; see `open_records`)."""
-  index = 0
+  """Yields the data of each TFRecord in a binary stream (plain; see `open_records`).
+
+  Raises CorruptRecordError naming `name`, the record's index and its byte offset.
+  """
+  index, offset = 0, 0
+
+  def corrupt(what):
+    return CorruptRecordError(
+        f"{name}: {what} in record {index} at byte offset {offset}: the file is truncated or "
+        "corrupt (or not a TFRecord file): re-create it (rerun data_prep) or leave it out")
+
   while True:
     header = fileobj.read(12)
     if not header:
       return
     if len(header) < 12:
-      raise CorruptRecordError(f"{name}: truncated header of record {index}")
+      raise corrupt(f"truncated header ({len(header)} of 12 bytes)")
     length, length_crc = struct.unpack("<QI", header)
     if check_crc and masked_crc32c(header[:8]) != length_crc:
-      raise CorruptRecordError(f"{name}: bad length CRC in record {index}")
+      raise corrupt("bad length CRC")
     data = fileobj.read(length)
     footer = fileobj.read(4)
     if len(data) < length or len(footer) < 4:
-      raise CorruptRecordError(f"{name}: truncated record {index}")
+      raise corrupt(f"truncated data ({len(data)} of {length} bytes)")
     if check_crc and masked_crc32c(data) != struct.unpack("<I", footer)[0]:
-      raise CorruptRecordError(f"{name}: bad data CRC in record {index}")
+      raise corrupt("bad data CRC")
     yield data
     index += 1
+    offset += 16 + length
 
 
 def iter_file_records(path, check_crc=True):
-  """Records of a TFRecord file, plain or gzip (detected by magic bytes)."""
+  """Records of a TFRecord file, plain or gzip (detected by magic bytes).
+
+  Offsets in errors count bytes of the decompressed stream for gzip files.
+  """
   with open(path, "rb") as raw:
     magic = raw.read(2)
     raw.seek(0)
-    stream = gzip.GzipFile(fileobj=raw, mode="rb") if magic == b"\x1f\x8b" else raw
-    yield from read_records(stream, check_crc=check_crc, name=path)
+    if magic != b"\x1f\x8b":
+      yield from read_records(raw, check_crc=check_crc, name=path)
+      return
+    stream = gzip.GzipFile(fileobj=raw, mode="rb")
+    try:
+      yield from read_records(stream, check_crc=check_crc, name=f"{path} (gzip)")
+    except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+      raise CorruptRecordError(
+          f"{path}: the gzip data is truncated or corrupt ({e}) after {raw.tell()} compressed "
+          "bytes: re-create it (rerun data_prep) or leave it out") from e

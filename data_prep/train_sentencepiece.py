@@ -10,14 +10,14 @@ character_coverage 0.99995, sampled and shuffled input).
 Writes <model_prefix>.model and <model_prefix>.vocab.
 """
 import dataclasses
-import sys
 
-from absl import app, flags
+from absl import flags
 
-from albert_tf import resources
+from albert_tf import errors, resources
 from data_prep import documents, vocab_trainer
 
 FLAGS = flags.FLAGS
+PROG = "train_sentencepiece"
 
 
 def define_flags():
@@ -35,21 +35,19 @@ def define_flags():
   flags.DEFINE_integer("num_threads", 2, "Trainer threads.")
   flags.DEFINE_integer("random_seed", 12345, "Seed of the input sampling.")
   flags.DEFINE_alias("seed", "random_seed")  # the project-wide spelling
+  flags.DEFINE_enum("invalid_utf8", "error", list(documents.INVALID_UTF8_POLICIES),
+                    "Input lines that are not UTF-8: error = stop with the file and line; "
+                    "replace = replace bad bytes by U+FFFD.")
 
 
 def main(argv):
   del argv
   if not FLAGS.model_prefix:
-    print("error: --model_prefix is required (e.g. /tmp/my-30k)", file=sys.stderr)
-    return 1
+    raise errors.UserError("--model_prefix is required (e.g. --model_prefix=/tmp/my-30k)")
   fields = dataclasses.fields(vocab_trainer.SentencePieceConfig)
   config = vocab_trainer.SentencePieceConfig(
       **{f.name: FLAGS[f.name].value for f in fields})
-  try:
-    path = vocab_trainer.train(config)
-  except (ValueError, RuntimeError, documents.InputError) as e:
-    print(f"error: {str(e).splitlines()[0]}", file=sys.stderr)
-    return 1
+  path = vocab_trainer.train(config)
   print(path)
   return 0
 
@@ -57,7 +55,7 @@ def main(argv):
 def cli_main():
   """Console-script entry point (pyproject.toml); same as `python -m`."""
   define_flags()
-  app.run(main)
+  errors.run_cli(main, PROG)
 
 
 if __name__ == "__main__":

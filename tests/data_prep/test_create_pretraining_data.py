@@ -50,7 +50,8 @@ def test_user_errors_are_one_line_without_traceback(args, needle, small_corpus, 
   fmt = dict(out=tmp_path / "out", corpus=small_corpus, binary=binary)
   result = _cli(*[a.format(**fmt) for a in args])
   assert result.returncode == 1
-  errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+  errors = [line for line in result.stderr.splitlines()
+            if line.startswith("create_pretraining_data: error:")]
   assert len(errors) == 1 and needle in errors[0], result.stderr
   assert "Traceback" not in result.stderr
 

@@ -117,3 +117,18 @@ def test_paragraph_format_splits_sentences(tmp_path):
 ])
 def test_split_sentences_rule(text, expected):
   assert documents.split_sentences(text) == expected
+
+
+def test_invalid_utf8_error_names_file_and_line(tmp_path):
+  p = tmp_path / "c.txt"
+  p.write_bytes(b"good line.\n\nstill good.\nbad \xe9 line.\n")
+  with pytest.raises(InputError, match=r"c.txt', line 4: not UTF-8.*0xe9"):
+    list(documents.iter_all_blocks([str(p)], 1 << 20, ReadCounts(), invalid_utf8="error"))
+
+
+def test_truncated_gzip_is_an_input_error_naming_the_file(tmp_path):
+  p = tmp_path / "c.txt.gz"
+  data = gzip.compress(b"a sentence.\nanother.\n\n" * 5000)
+  p.write_bytes(data[:len(data) // 2])
+  with pytest.raises(InputError, match=r"c.txt.gz', after line \d+: the gzip data is truncated"):
+    list(documents.iter_all_blocks([str(p)], 1 << 20, ReadCounts()))

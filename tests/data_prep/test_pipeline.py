@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from data_prep import pipeline, shard_writer, tfrecord_io
+from data_prep import block_processing, pipeline, shard_writer, tfrecord_io
 from data_prep.config import ConfigError, DataPrepConfig
 from data_prep.documents import InputError
 
@@ -106,9 +106,12 @@ def test_output_file_list_and_gzip(two_file_corpus, tmp_path):
 def test_no_usable_document_is_a_clear_error(tmp_path):
   p = tmp_path / "empty.txt"
   p.write_text("\n\n   \n\n")
-  with pytest.raises(pipeline.PipelineError, match="no usable document"):
+  with pytest.raises(pipeline.PipelineError, match="no instance .* holds no text"):
     pipeline.run(_config(str(p), tmp_path / "out"))
-  assert os.path.exists(tmp_path / "out" / "stats.json")
+  # Nothing looks complete: no stats.json, no shard, no completion marker.
+  out = tmp_path / "out"
+  assert not [n for n in os.listdir(out) if n.endswith(".tfrecord") or n == "stats.json"]
+  assert not os.listdir(out / shard_writer.MARKER_DIR)
 
 
 def test_bad_options_name_the_flag(small_corpus, tmp_path):
@@ -133,3 +136,121 @@ def test_edge_documents_are_counted(tmp_path):
   assert docs["long_sentences"] == 1
   assert docs["empty_documents"] == 1  # a line of combining marks only
   assert stats["instances"] > 0
+
+
+def test_rerun_after_the_input_file_list_changed_redoes_every_shard(small_corpus, tmp_path,
+                                                                    book_docs, caplog):
+  from tests.data_prep.conftest import write_corpus
+  folder = tmp_path / "in"
+  folder.mkdir()
+  write_corpus(folder / "a.txt", book_docs[:12])
+  config = _config(str(folder / "*.txt"), tmp_path / "out", dupe_factor=1)
+  pipeline.run(config)
+  before = _shard_bytes(config)
+  write_corpus(folder / "b.txt", book_docs[12:])  # the glob now matches one more file
+  again = pipeline.run(config)
+  assert "file list changed" in caplog.text
+  fresh = _config(str(folder / "*.txt"), tmp_path / "fresh", dupe_factor=1)
+  assert again["instances"] == pipeline.run(fresh)["instances"]
+  assert _shard_bytes(config) == _shard_bytes(fresh) != before
+
+
+def test_rerun_after_a_spm_model_change_redoes_every_shard(small_corpus, tmp_path, caplog):
+  import shutil
+  from albert_tf import resources
+  model = tmp_path / "m.model"
+  shutil.copy(resources.DEFAULT_SPM_MODEL, model)
+  config = _config(small_corpus, tmp_path / "out", spm_model_file=str(model), dupe_factor=1)
+  pipeline.run(config)
+  os.utime(model, ns=(0, 0))  # same bytes, other mtime: the fingerprint sees it
+  pipeline.run(config)
+  assert "SentencePiece model" in caplog.text and "redoing all 3 shards" in caplog.text
+
+
+def test_a_folder_from_before_fingerprints_is_redone(small_corpus, tmp_path, caplog):
+  config = _config(small_corpus, tmp_path / "out", dupe_factor=1)
+  pipeline.run(config)
+  manifest = os.path.join(config.output_dir, pipeline.MANIFEST)
+  with open(manifest) as f:
+    options = json.load(f)["options"]
+  with open(manifest, "w") as f:  # the old format: the options alone, input_file included
+    json.dump({**options, "input_file": small_corpus}, f)
+  pipeline.run(config)
+  assert "no input fingerprint" in caplog.text
+
+
+def test_more_shards_than_blocks_writes_no_empty_shard(tmp_path, book_docs, caplog):
+  from tests.data_prep.conftest import write_corpus
+  corpus = write_corpus(tmp_path / "c.txt", book_docs[:4])  # one block
+  config = _config(corpus, tmp_path / "out", num_output_shards=3, block_size_bytes=1 << 20,
+                   dupe_factor=1)
+  stats = pipeline.run(config)
+  written = sorted(n for n in os.listdir(config.output_dir) if n.endswith(".tfrecord"))
+  assert written == ["part-00000-of-00003.tfrecord"] == stats["shards"]
+  assert all(os.path.getsize(os.path.join(config.output_dir, n)) > 0 for n in written)
+  assert "2 of 3 shards got no instance" in caplog.text
+  caplog.clear()
+  caplog.set_level("INFO", logger="data_prep.pipeline")
+  assert pipeline.run(config)["instances"] == stats["instances"]  # complete: nothing to do
+  assert "nothing to do" in caplog.text
+  listed = f"{tmp_path}/x.tfrecord,{tmp_path}/y.tfrecord"
+  with pytest.raises(pipeline.PipelineError, match="1 of 2 files would get no instance"):
+    pipeline.run(_config(corpus, None, output_dir=None, output_file=listed,
+                         block_size_bytes=1 << 20, dupe_factor=1))
+  assert not [n for n in os.listdir(tmp_path) if n.startswith(("x.", "y."))]
+
+
+def test_input_deleted_between_listing_and_reading(two_file_corpus, tmp_path, monkeypatch):
+  gz = two_file_corpus.split(",")[1]
+  prepare = pipeline._prepare_output
+
+  def prepare_then_delete(*args):
+    prepare(*args)
+    os.remove(gz)
+  monkeypatch.setattr(pipeline, "_prepare_output", prepare_then_delete)
+  config = _config(two_file_corpus, tmp_path / "out", dupe_factor=1)
+  with pytest.raises(InputError, match=f"cannot read input file '{gz}'.*No such file"):
+    pipeline.run(config)
+  assert not [n for n in os.listdir(config.output_dir) if ".tfrecord" in n]
+  assert not os.listdir(os.path.join(config.output_dir, shard_writer.MARKER_DIR))
+
+
+def test_input_that_changes_while_read_is_an_error(small_corpus, tmp_path, monkeypatch):
+  prepare = pipeline._prepare_output
+
+  def prepare_then_append(*args):
+    prepare(*args)
+    with open(small_corpus, "a", encoding="utf-8") as f:
+      f.write("\nOne more document.\n")
+  monkeypatch.setattr(pipeline, "_prepare_output", prepare_then_append)
+  config = _config(small_corpus, tmp_path / "out", dupe_factor=1)
+  with pytest.raises(InputError, match="changed .*while it was being read"):
+    pipeline.run(config)
+  assert not [n for n in os.listdir(config.output_dir) if ".tfrecord" in n]
+
+
+def test_half_written_marker_means_incomplete(small_corpus, tmp_path):
+  config = _config(small_corpus, tmp_path / "out", dupe_factor=1)
+  pipeline.run(config)
+  reference = _shard_bytes(config)
+  marker = shard_writer.marker_path(config.meta_dir(), config.shard_paths()[1])
+  with open(marker, "w") as f:
+    f.write('{"examples": {')  # killed mid-write
+  assert not shard_writer.is_complete(config.meta_dir(), config.shard_paths()[1])
+  pipeline.run(config)
+  assert _shard_bytes(config) == reference
+
+
+class _BrokenProcessor(block_processing.BlockProcessor):
+  """A processor with a bug; module level, so that 'spawn' workers unpickle it too."""
+
+  def process_block(self, block, example_stats, doc_stats):
+    raise KeyError("a bug")
+
+
+def test_a_bug_in_a_worker_keeps_its_traceback(small_corpus, tmp_path, monkeypatch):
+  monkeypatch.setattr(block_processing, "BlockProcessor", _BrokenProcessor)
+  config = _config(small_corpus, tmp_path / "out", dupe_factor=1, num_workers=2)
+  with pytest.raises(pipeline.WorkerCrash, match=r"(?s)Traceback.*KeyError: 'a bug'"):
+    pipeline.run(config)
+  assert not [n for n in os.listdir(config.output_dir) if ".tfrecord" in n]

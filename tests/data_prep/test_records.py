@@ -18,6 +18,7 @@ def records_dir(tmp_path_factory, book_docs):
   corpus = write_corpus(folder / "c.txt", book_docs[:8])
   config = DataPrepConfig(input_file=corpus, output_dir=str(folder / "out"), max_seq_length=T,
                           max_predictions_per_seq=P, dupe_factor=1, num_output_shards=2,
+                          block_size_bytes=8000,  # 2+ blocks: no shard without instances
                           gzip=False)
   pipeline.run(config)
   gz = DataPrepConfig(**{**config.__dict__, "output_dir": str(folder / "gz"), "gzip": True})

@@ -56,3 +56,16 @@ def test_corruption_is_detected():
     list(tfrecord_io.read_records(io.BytesIO(bytes(data))))
   with pytest.raises(tfrecord_io.CorruptRecordError, match="truncated"):
     list(tfrecord_io.read_records(io.BytesIO(buf.getvalue()[:-2])))
+
+
+def test_corrupt_and_truncated_records_name_the_byte_offset():
+  buf = io.BytesIO()
+  tfrecord_io.write_records(buf, [b"abc", b"defgh", b"ij"])
+  data = buf.getvalue()  # records at offsets 0, 19, 40
+  with pytest.raises(tfrecord_io.CorruptRecordError, match="record 2 at byte offset 40"):
+    list(tfrecord_io.read_records(io.BytesIO(data[:-3]), name="x"))
+  flipped = bytearray(data)
+  flipped[19 + 12] ^= 1  # first data byte of record 1
+  with pytest.raises(tfrecord_io.CorruptRecordError, match="bad data CRC in record 1 at byte "
+                     "offset 19"):
+    list(tfrecord_io.read_records(io.BytesIO(bytes(flipped)), name="x"))
