@@ -10,8 +10,9 @@ Expected failures TensorFlow reports in its own terms, turned into UserError her
     so `errors.describe` words it like any other.
   - `reading_checkpoint(flag, path)`: a checkpoint that does not match the model
     (CheckpointMismatchError), a one-line ValueError raised on purpose by
-    albert_tf.checkpoints (no checkpoint there, format unknown, ...), or a corrupt or
-    truncated file (the checkpoint reader's errors, DataLossError, safetensors' errors).
+    albert_tf.checkpoints (no checkpoint there, format unknown, ...), a corrupt or
+    truncated file (the checkpoint reader's errors, DataLossError, safetensors' errors),
+    or a file-system error on the way (a missing shard, a full /tmp).
   - `writing_output(flag, path)`: OSErrors and file-system OpErrors while writing.
 
 Atomic outputs: `write_dir_atomically(final_dir, write_fn, tag)` has write_fn fill a
@@ -129,7 +130,11 @@ def checkpoint_error(e, flag, path):
   if corrupt:
     return errors.UserError(f"{where}: the checkpoint cannot be read ({op_error_text(e)}): "
                             "it is corrupt or truncated; copy or download it again")
-  return None
+  # E.g. the scratch checkpoint object_checkpoint.check writes (to learn the model's keys) on
+  # a full /tmp: the message names that file.
+  os_error = e if isinstance(e, OSError) else filesystem_error(e)
+  message = errors.describe(os_error) if os_error is not None else None
+  return errors.UserError(f"{where}: {message}") if message else None
 
 
 @contextlib.contextmanager
