@@ -53,7 +53,8 @@ def main(argv):
     print(f"wrote {FLAGS.export_dir}; ops check passed: {', '.join(ops)}")
     return
   if not FLAGS.model_base_path:
-    raise errors.UserError("--export_type=serving needs --model_base_path: give the server's model directory")
+    raise errors.UserError("--export_type=serving needs --model_base_path: give the server's "
+                           "model directory")
   path = finetuned_servable.export_finetuned_serving(
       FLAGS.model_base_path, FLAGS.finetuned_checkpoint, version=FLAGS.version,
       model_name=FLAGS.model_name, **module_kwargs)

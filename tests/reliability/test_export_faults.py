@@ -251,7 +251,7 @@ def test_read_only_and_file_outputs_fail_cleanly(tmp_path):
   assert blocker.read_bytes() == b"keep"
 
 
-# ---- missing / corrupt inputs ---------------------------------------------------------------------
+# ---- missing / corrupt inputs --------------------------------------------------------------------
 
 # export_serving's and convert's: tests/export/test_cli_errors.py and
 # tests/albert_tf/checkpoints/test_convert_cli.py (each CLI start costs ~10 s of CPU).
@@ -335,7 +335,7 @@ def test_spm_model_missing_or_corrupt(tmp_path):
   assert sorted(os.listdir(tmp_path)) == ["half.model"]
 
 
-# ---- errors.describe for TensorFlow's file-system errors ------------------------------------------
+# ---- errors.describe for TensorFlow's file-system errors -----------------------------------------
 
 def test_tensorflow_filesystem_errors_read_as_os_errors():
   import errno
@@ -357,7 +357,7 @@ def test_tensorflow_filesystem_errors_read_as_os_errors():
                                  "p") is None  # anything else stays a bug, with its traceback
 
 
-# ---- REST double: malformed requests --------------------------------------------------------------
+# ---- REST double: malformed requests -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def rest_server(tmp_path_factory):
