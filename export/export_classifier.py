@@ -12,13 +12,12 @@ The config and the task (labels, max_seq_length) are read from albert_config.jso
 task.json beside the checkpoint, as albert_tf.finetune.runner writes them. Signatures:
 export/finetuned_signatures.py; behaviour: export/finetuned_servable.py.
 """
-from absl import app
 from absl import flags
 
 from albert_tf import runtime  # first: its call must run before TensorFlow is imported
 runtime.quiet_cuda_probe()  # no cuInit ERROR line on machines without an NVIDIA driver
+from albert_tf import errors
 from albert_tf import resources
-from export import cli_errors
 from export import finetuned_servable
 
 FLAGS = flags.FLAGS
@@ -41,7 +40,6 @@ flags.DEFINE_bool("do_lower_case", True, "Lowercase text (True for all public AL
 flags.mark_flag_as_required("finetuned_checkpoint")
 
 
-@cli_errors.one_line_errors
 def main(argv):
   del argv
   module_kwargs = dict(spm_model_file=FLAGS.spm_model_file, lower_case=FLAGS.do_lower_case,
@@ -49,13 +47,14 @@ def main(argv):
                        max_answer_length=FLAGS.max_answer_length)
   if FLAGS.export_type == "hub":
     if not FLAGS.export_dir:
-      raise ValueError("--export_type=hub needs --export_dir")
+      raise errors.UserError("--export_type=hub needs --export_dir: give the output directory")
     ops = finetuned_servable.export_finetuned_hub(FLAGS.export_dir, FLAGS.finetuned_checkpoint,
                                                   **module_kwargs)
     print(f"wrote {FLAGS.export_dir}; ops check passed: {', '.join(ops)}")
     return
   if not FLAGS.model_base_path:
-    raise ValueError("--export_type=serving needs --model_base_path")
+    raise errors.UserError("--export_type=serving needs --model_base_path: give the server's "
+                           "model directory")
   path = finetuned_servable.export_finetuned_serving(
       FLAGS.model_base_path, FLAGS.finetuned_checkpoint, version=FLAGS.version,
       model_name=FLAGS.model_name, **module_kwargs)
@@ -64,7 +63,7 @@ def main(argv):
 
 def cli_main():
   """Console-script entry point (a pyproject.toml script may name it); same as `python -m`."""
-  app.run(main)
+  errors.run_cli(main, "export.export_classifier")
 
 
 if __name__ == "__main__":

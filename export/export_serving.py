@@ -11,14 +11,14 @@ existing version is never overwritten, and without --version the next free integ
 used. Signatures serving_default / text_pair / token_ids / sop are described in
 export/signatures.py; texts longer than --seq_length are truncated.
 """
-from absl import app
 from absl import flags
 
 from albert_tf import runtime  # first: its call must run before TensorFlow is imported
 runtime.quiet_cuda_probe()  # no cuInit ERROR line on machines without an NVIDIA driver
+from albert_tf import cli_io
+from albert_tf import errors
 from albert_tf import resources
 from albert_tf.checkpoints import load as ckpt_load
-from export import cli_errors
 from export import servable
 
 FLAGS = flags.FLAGS
@@ -40,11 +40,11 @@ flags.DEFINE_bool("do_lower_case", True, "Lowercase text (True for all public AL
 flags.mark_flags_as_required(["init_checkpoint", "model_base_path"])
 
 
-@cli_errors.one_line_errors
 def main(argv):
   del argv
-  config = ckpt_load.resolve_config(FLAGS.albert_config_file, FLAGS.preset,
-                                    FLAGS.init_checkpoint)
+  with cli_io.reading_checkpoint("--init_checkpoint", FLAGS.init_checkpoint):
+    config = ckpt_load.resolve_config(FLAGS.albert_config_file, FLAGS.preset,
+                                      FLAGS.init_checkpoint)
   path = servable.export_serving(
       FLAGS.model_base_path, config=config, init_checkpoint=FLAGS.init_checkpoint,
       spm_model_file=FLAGS.spm_model_file, version=FLAGS.version, seq_length=FLAGS.seq_length,
@@ -54,7 +54,7 @@ def main(argv):
 
 def cli_main():
   """Console-script entry point (pyproject.toml); same as `python -m`."""
-  app.run(main)
+  errors.run_cli(main, "export.export_serving")
 
 
 if __name__ == "__main__":

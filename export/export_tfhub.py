@@ -17,14 +17,14 @@ format albert_tf/checkpoints/load.py reads (ours, Google's TF1 releases, tf-mode
 config is --albert_config_file, --preset, or the file beside the checkpoint. A missing or
 mismatched checkpoint fails listing the missing/mis-shaped variables.
 """
-from absl import app
 from absl import flags
 
 from albert_tf import runtime  # first: its call must run before TensorFlow is imported
 runtime.quiet_cuda_probe()  # no cuInit ERROR line on machines without an NVIDIA driver
+from albert_tf import cli_io
+from albert_tf import errors
 from albert_tf import resources
 from albert_tf.checkpoints import load as ckpt_load
-from export import cli_errors
 from export import hub_models
 
 FLAGS = flags.FLAGS
@@ -45,13 +45,13 @@ flags.DEFINE_bool("do_lower_case", True, "Lowercase text (True for all public AL
 flags.mark_flag_as_required("export_dir")
 
 
-@cli_errors.one_line_errors
 def main(argv):
   del argv
   config = None
   if FLAGS.export_type != "preprocessor":
-    config = ckpt_load.resolve_config(FLAGS.albert_config_file, FLAGS.preset,
-                                      FLAGS.init_checkpoint)
+    with cli_io.reading_checkpoint("--init_checkpoint", FLAGS.init_checkpoint):
+      config = ckpt_load.resolve_config(FLAGS.albert_config_file, FLAGS.preset,
+                                        FLAGS.init_checkpoint)
   ops = hub_models.export_hub(
       FLAGS.export_type, FLAGS.export_dir, config=config, init_checkpoint=FLAGS.init_checkpoint,
       spm_model_file=FLAGS.spm_model_file, lower_case=FLAGS.do_lower_case,
@@ -61,7 +61,7 @@ def main(argv):
 
 def cli_main():
   """Console-script entry point (pyproject.toml); same as `python -m`."""
-  app.run(main)
+  errors.run_cli(main, "export.export_tfhub")
 
 
 if __name__ == "__main__":

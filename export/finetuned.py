@@ -9,10 +9,13 @@ head model from those two files and reads the checkpoint strictly:
                       labels [] as STS-B)
   task_type "squad"   heads.SquadV1Model (SQuAD 1.1 only; v2's beam head is not exported)
 
+Errors a user can fix (no checkpoint there, no task.json, a corrupt or mismatched
+checkpoint) are errors.UserError naming the path.
+
 Example:
     >>> load("/nonexistent/best")
     Traceback (most recent call last):
-    ValueError: no TensorFlow checkpoint at /nonexistent/best (expected a directory or a prefix with a .index file)
+    albert_tf.errors.UserError: no TensorFlow checkpoint at /nonexistent/best (expected a directory or a prefix with a .index file)
 """
 import dataclasses
 import json
@@ -21,6 +24,8 @@ from typing import Tuple
 
 import tensorflow as tf
 
+from albert_tf import cli_io
+from albert_tf import errors
 from albert_tf.checkpoints import load as ckpt_load
 from albert_tf.checkpoints import object_checkpoint
 from albert_tf.checkpoints import paths
@@ -49,13 +54,20 @@ def read_task(directory):
   """task.json of a fine-tuned checkpoint's directory (ValueError naming what is missing)."""
   path = os.path.join(directory, TASK_FILE)
   if not tf.io.gfile.exists(path):
-    raise ValueError(f"{directory} has no {TASK_FILE}: not a checkpoint written by "
-                     "albert_tf.finetune (the runner writes it beside seed_<s>/best and last)")
+    raise errors.UserError(f"{directory} has no {TASK_FILE}: not a checkpoint written by "
+                           "albert_tf.finetune (the runner writes it beside seed_<s>/best and "
+                           "last): pass such a checkpoint")
   with tf.io.gfile.GFile(path) as f:
-    info = json.load(f)
+    try:
+      info = json.load(f)
+    except json.JSONDecodeError as e:
+      raise errors.UserError(f"{path}: not JSON ({e.msg} at line {e.lineno}, column "
+                             f"{e.colno}): rewrite it or fine-tune again") from None
+  if not isinstance(info, dict):
+    raise errors.UserError(f"{path}: expected a JSON object: rewrite it or fine-tune again")
   missing = [k for k in ("task", "task_type", "labels", "max_seq_length") if k not in info]
   if missing:
-    raise ValueError(f"{path} lacks {', '.join(missing)}")
+    raise errors.UserError(f"{path} lacks {', '.join(missing)}: rewrite it or fine-tune again")
   return info
 
 
@@ -69,8 +81,8 @@ def build_head_model(config, task_type, task, labels):
   elif task_type == "squad" and "2.0" not in task:
     model = heads.SquadV1Model(encoder)
   else:
-    raise ValueError(f"cannot export a {task} ({task_type}) model: only GLUE-style "
-                     "classifiers/regressors and SQuAD 1.1 span models are exported")
+    raise errors.UserError(f"cannot export a {task} ({task_type}) model: only GLUE-style "
+                           "classifiers/regressors and SQuAD 1.1 span models are exported")
   ones = tf.ones([1, 4], tf.int32)
   model({"input_word_ids": ones, "input_mask": ones, "input_type_ids": 0 * ones}, training=False)
   return model
@@ -78,16 +90,18 @@ def build_head_model(config, task_type, task, labels):
 
 def load(finetuned_checkpoint):
   """Finetuned from a checkpoint directory (e.g. <output_dir>/seed_0/best) or prefix."""
-  prefix = paths.resolve_prefix(finetuned_checkpoint)
+  with cli_io.reading_checkpoint("--finetuned_checkpoint", finetuned_checkpoint):
+    prefix = paths.resolve_prefix(finetuned_checkpoint)
   directory = os.path.dirname(prefix) or "."
   info = read_task(directory)
   config_path = os.path.join(directory, CONFIG_FILE)
   if not tf.io.gfile.exists(config_path):
-    raise ValueError(f"{directory} has no {CONFIG_FILE} (a model fine-tuned from a TF Hub "
-                     "encoder has none and cannot be exported here)")
+    raise errors.UserError(f"{directory} has no {CONFIG_FILE} (a model fine-tuned from a TF "
+                           "Hub encoder has none and cannot be exported here)")
   config = ckpt_load.read_config(config_path)
   model = build_head_model(config, info["task_type"], info["task"], info["labels"])
-  object_checkpoint.strict_read({"model": model}, prefix)
+  with cli_io.reading_checkpoint("--finetuned_checkpoint", finetuned_checkpoint):
+    object_checkpoint.strict_read({"model": model}, prefix)
   return Finetuned(model, config, info["task"], info["task_type"], tuple(info["labels"]),
                    int(info["max_seq_length"]), prefix)
 

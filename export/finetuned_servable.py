@@ -17,6 +17,8 @@ import os
 
 import tensorflow as tf
 
+from albert_tf import cli_io
+from albert_tf import errors
 from albert_tf import resources
 from albert_tf.checkpoints import load as ckpt_load
 from albert_tf.finetune import glue
@@ -78,8 +80,9 @@ def export_finetuned_serving(model_base_path, finetuned_checkpoint=None, finetun
     module_kwargs: make_module's spm_model_file, lower_case, seq_length (default: task.json's
       max_seq_length), max_query_length, max_answer_length (SQuAD).
   """
+  versioning.check_base_path(model_base_path)  # fail before the slow part
   if version is not None:
-    versioning.check_free(model_base_path, version)  # fail before the slow part
+    versioning.check_free(model_base_path, version)
   finetuned = finetuned or finetuned_lib.load(finetuned_checkpoint)
   module, table = make_module(finetuned, **module_kwargs)
 
@@ -96,14 +99,24 @@ def export_finetuned_serving(model_base_path, finetuned_checkpoint=None, finetun
 
 
 def export_finetuned_hub(export_dir, finetuned_checkpoint=None, finetuned=None, **module_kwargs):
-  """Writes the TF Hub SavedModel of a classifier/regressor to export_dir; returns ops used."""
+  """Writes the TF Hub SavedModel of a classifier/regressor to export_dir; returns ops used.
+
+  Written atomically like export.hub_models (a temporary sibling renamed when complete);
+  an existing non-empty export_dir is an error.
+  """
+  cli_io.check_output_dir(export_dir, "--export_dir")  # fail before the slow part
   finetuned = finetuned or finetuned_lib.load(finetuned_checkpoint)
   if finetuned.task_type != "glue":
-    raise ValueError(f"the TF Hub export is for classifiers/regressors, not {finetuned.task}; "
-                     "export it for serving instead")
+    raise errors.UserError(f"the TF Hub export is for classifiers/regressors, not "
+                           f"{finetuned.task}: export it for serving instead")
   module, table = make_module(finetuned, **module_kwargs)
   module.make_reusable()
   predict = {n: e for n, e in table.items() if e.api == "predict"}
-  tf.saved_model.save(module, export_dir, signatures=signatures.concrete_functions(module, predict))
-  _write_assets(export_dir, finetuned)
-  return ops_check.check_ops(export_dir)
+
+  def write(directory):
+    tf.saved_model.save(module, directory,
+                        signatures=signatures.concrete_functions(module, predict))
+    _write_assets(directory, finetuned)
+    return ops_check.check_ops(directory)
+
+  return cli_io.write_dir_atomically(export_dir, write, tag="hub", flag="--export_dir")

@@ -23,6 +23,8 @@ import sys
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
+from albert_tf import errors
+
 # Op names of the TF Text APIs that tensorflow/text oss_scripts/model_server/save_models.py
 # exercises against the stock server (docs/serving_reference.md C9); TF Text 2.20 emits these names.
 STOCK_SERVER_TF_TEXT_OPS = frozenset({
@@ -53,7 +55,7 @@ print(json.dumps(sorted(op.name for op in ops.op)))
 """
 
 
-class DisallowedOpsError(ValueError):
+class DisallowedOpsError(errors.UserError):
   """A SavedModel uses ops that the stock model server does not have."""
 
 

@@ -26,6 +26,7 @@ Example:
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from albert_tf import errors
 from export import text_normalization
 
 SPIECE_UNDERLINE = "\u2581"
@@ -46,12 +47,24 @@ class AlbertSentencepieceTokenizer(tf.Module):
 
   def __init__(self, spm_model_file, lower_case=True, name=None):
     super().__init__(name=name)
+    where = f"--spm_model_file={spm_model_file}"
+    if not tf.io.gfile.exists(spm_model_file) or tf.io.gfile.isdir(spm_model_file):
+      raise errors.UserError(f"{where}: no such file: give the SentencePiece .model file "
+                             "(e.g. 30k-clean.model)")
     with tf.io.gfile.GFile(spm_model_file, "rb") as f:
       model_proto = f.read()
     self.lower_case = lower_case
     self._normalize = text_normalization.make_normalizer(lower_case)
-    self._sp = tf_text.SentencepieceTokenizer(model=model_proto, out_type=tf.int32)
-    self.vocab_size = int(self._sp.vocab_size())
+    try:
+      # The op parses the model lazily: vocab_size() is the first call that runs it.
+      self._sp = tf_text.SentencepieceTokenizer(model=model_proto, out_type=tf.int32)
+      self.vocab_size = int(self._sp.vocab_size())
+    except tf.errors.InternalError as e:
+      if "ParseFromArray" not in e.message:
+        raise
+      raise errors.UserError(f"{where}: not a SentencePiece model (it does not parse; "
+                             f"{len(model_proto)} bytes, truncated or another file?): give the "
+                             ".model file that spm_train wrote") from None
     pieces = [p.decode("utf-8") for p in
               self._sp.id_to_string(tf.range(self.vocab_size)).numpy().tolist()]
     self._piece_to_id = {p: i for i, p in enumerate(pieces)}

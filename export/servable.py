@@ -10,6 +10,8 @@ import os
 
 import tensorflow as tf
 
+from albert_tf import cli_io
+from albert_tf import errors
 from albert_tf import resources
 from albert_tf.checkpoints import load as ckpt_load
 from export import ops_check
@@ -37,12 +39,15 @@ def export_serving(model_base_path, config=None, init_checkpoint=None, pretraine
     extra_head: optional fine-tuned head, see export.serving_module.
     model_name: model_spec.name in the warm-up requests.
   """
+  versioning.check_base_path(model_base_path)  # fail before the slow part
   if version is not None:
-    versioning.check_free(model_base_path, version)  # fail before the slow part
+    versioning.check_free(model_base_path, version)
   if pretrainer is None:
     if init_checkpoint is None:
-      raise ValueError("export_serving needs --init_checkpoint (or an in-memory pretrainer)")
-    pretrainer, _ = ckpt_load.load_pretrainer(config, init_checkpoint)
+      raise errors.UserError("export_serving needs --init_checkpoint (or an in-memory "
+                             "pretrainer)")
+    with cli_io.reading_checkpoint("--init_checkpoint", init_checkpoint):
+      pretrainer, _ = ckpt_load.load_pretrainer(config, init_checkpoint)
   preprocessor = preprocessor_lib.AlbertPreprocessor(spm_model_file, lower_case)
   module = serving_module.ServingModule(pretrainer, preprocessor, seq_length, extra_head)
 

@@ -19,6 +19,12 @@ Semantics followed:
     {"outputs": ...} for columnar ones (one output: the bare value);
   - strings may be sent as {"b64": "<standard base64>"}; outputs named *_bytes come back
     base64-wrapped;
+  - a malformed HTTP request (missing, non-numeric or negative Content-Length on a POST, a
+    body shorter than its Content-Length: the read times out after read_timeout_s or ends
+    at the client's half-close) is answered 400 with the reason, never a dropped
+    connection; TensorFlow's InvalidArgumentError while running a signature (shapes that do
+    not fit together, a tf.Example missing a feature) is 400 with its reason line, not the
+    bare "Graph execution error:" preamble;
   - errors are {"error": "<message>"} with the server's status → HTTP mapping:
     InvalidArgument → 400 (malformed JSON, both or neither of instances/inputs, an empty
     instances list, missing or mistyped inputs, and an unknown signature_name: the
@@ -48,6 +54,8 @@ import tensorflow as tf
 from google.protobuf import json_format
 from tensorflow.core.protobuf import saved_model_pb2
 
+from albert_tf import cli_io
+
 _ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+))?"
                     r"(?:(?P<metadata>/metadata)|:(?P<verb>predict|classify|regress))?$")
 
@@ -73,6 +81,8 @@ class _Servable:
     self.signature_defs = _signature_defs(export_dir)
 
   def signature(self, name):
+    if not isinstance(name, str):
+      raise ServingError(400, f"'signature_name' must be a string, got {json.dumps(name)}")
     if name not in self.model.signatures:
       raise ServingError(400, f'Serving signature name: "{name}" not found in signature def')
     return self.model.signatures[name]
@@ -94,6 +104,8 @@ def _decode_value(value, dtype, where):
       raise ServingError(400, f"{where}: expected a string, got {json.dumps(v)}")
     return np.array(conv(value), dtype=object)
   flat = np.array(value, dtype=object).ravel()
+  if any(isinstance(v, list) for v in flat):
+    raise ServingError(400, f"{where}: ragged or malformed array (rows of different lengths)")
   if dtype.is_integer and not all(isinstance(v, int) and not isinstance(v, bool) for v in flat):
     raise ServingError(400, f"{where}: expected integers for a {dtype.name} input")
   if dtype.is_floating and not all(isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -101,8 +113,18 @@ def _decode_value(value, dtype, where):
     raise ServingError(400, f"{where}: expected numbers for a {dtype.name} input")
   try:
     return np.array(value, dtype=dtype.as_numpy_dtype)
+  except OverflowError as e:
+    raise ServingError(400, f"{where}: value out of range for {dtype.name} ({e})") from None
   except ValueError as e:
     raise ServingError(400, f"{where}: ragged or malformed array ({e})") from None
+
+
+def _run(function, **kwargs):
+  """Calls a signature; a request the graph rejects is 400 with TF's reason (InvalidArgument)."""
+  try:
+    return function(**kwargs)
+  except (tf.errors.InvalidArgumentError, ValueError, TypeError) as e:
+    raise ServingError(400, cli_io.op_error_text(e)) from None
 
 
 def _encode_value(name, array):
@@ -172,10 +194,7 @@ def predict(servable, body):
   row = "instances" in body
   arrays = _row_inputs(body["instances"], specs) if row else _columnar_inputs(body["inputs"], specs)
   _check_shapes(arrays, specs)
-  try:
-    outputs = function(**{n: tf.constant(a, specs[n].dtype) for n, a in arrays.items()})
-  except (tf.errors.InvalidArgumentError, ValueError, TypeError) as e:
-    raise ServingError(400, str(e).strip().splitlines()[0]) from None
+  outputs = _run(function, **{n: tf.constant(a, specs[n].dtype) for n, a in arrays.items()})
   outputs = {k: v.numpy() for k, v in outputs.items()}
   if not row:
     encoded = {k: _encode_value(k, v) for k, v in outputs.items()}
@@ -234,7 +253,7 @@ def classify_or_regress(servable, body, verb):
   if method != expected:
     raise ServingError(400, f"Expected {_API_KIND[verb]} signature method_name to be "
                             f"{expected}. Was: {method}")
-  outputs = function(inputs=tf.constant(_serialized_examples(body)))
+  outputs = _run(function, inputs=tf.constant(_serialized_examples(body)))
   if verb == "regress":
     return {"result": outputs["outputs"].numpy().reshape([-1]).tolist()}
   classes = _encode_value("classes", outputs["classes"].numpy())
@@ -246,9 +265,12 @@ class ModelServerDouble:
   """Serves model_base_path's latest version as `model_name` on 127.0.0.1:<free port>.
 
   Use as a context manager: `with ModelServerDouble("albert", base) as url: ...`.
+  read_timeout_s: how long a request may take to send its body (then 400, as a body
+  shorter than its Content-Length).
   """
 
-  def __init__(self, model_name, model_base_path):
+  def __init__(self, model_name, model_base_path, read_timeout_s=10.0):
+    self.read_timeout_s = read_timeout_s
     versions = sorted(int(n) for n in os.listdir(model_base_path) if n.isdigit())
     if not versions:
       raise ValueError(f"no integer version directory in {model_base_path}")
@@ -312,6 +334,8 @@ class ModelServerDouble:
     server = self
 
     class Handler(http.server.BaseHTTPRequestHandler):
+      timeout = server.read_timeout_s  # socket timeout: a body that never comes ends the read
+
       def _respond(self, method, body=b""):
         try:
           code, payload = 200, server.handle(method, self.path, body)
@@ -319,6 +343,9 @@ class ModelServerDouble:
           code, payload = e.code, {"error": str(e)}
         except Exception as e:  # pylint: disable=broad-except
           code, payload = 500, {"error": f"{type(e).__name__}: {e}"}
+        self._send(code, payload)
+
+      def _send(self, code, payload):
         data = json.dumps(payload).encode("utf-8")
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
@@ -329,9 +356,38 @@ class ModelServerDouble:
       def do_GET(self):  # noqa: N802
         self._respond("GET")
 
+      def _read_body(self):
+        """The request body; ServingError(400) when Content-Length and body disagree."""
+        header = self.headers.get("Content-Length")
+        if header is None:
+          raise ServingError(400, "Missing Content-Length header: a POST needs the body's "
+                                  "length in bytes")
+        if not header.strip().isdigit():
+          raise ServingError(400, f"Invalid Content-Length header {header!r}: expected a "
+                                  "non-negative integer")
+        length, chunks, got = int(header), [], 0
+        try:
+          while got < length:
+            chunk = self.rfile.read1(length - got)
+            if not chunk:
+              break
+            chunks.append(chunk)
+            got += len(chunk)
+        except TimeoutError:
+          pass
+        if got < length:
+          raise ServingError(400, f"Request body shorter than its Content-Length: got {got} of "
+                                  f"{length} bytes")
+        return b"".join(chunks)
+
       def do_POST(self):  # noqa: N802
-        length = int(self.headers.get("Content-Length", 0))
-        self._respond("POST", self.rfile.read(length) if length else b"")
+        try:
+          body = self._read_body()
+        except ServingError as e:
+          self.close_connection = True  # the stream cannot be trusted past a bad body
+          self._send(e.code, {"error": str(e)})
+          return
+        self._respond("POST", body)
 
       def log_message(self, *args):
         pass

@@ -13,7 +13,8 @@ def test_missing_checkpoint_is_one_line_error(tmp_path):
        f"--model_base_path={tmp_path}/models", "--preset=albert_tiny"],
       cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
   assert result.returncode == 1
-  errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+  errors = [line for line in result.stderr.splitlines()
+            if line.startswith("export.export_serving: error:")]
   assert len(errors) == 1 and "nothing" in errors[0], result.stderr
   assert "Traceback" not in result.stderr
   assert not (tmp_path / "models" / "1").exists()

@@ -226,7 +226,8 @@ def test_checkpoint_without_task_json_is_one_line_error(tmp_path, sst):
        f"--model_base_path={tmp_path}/models"],
       cwd=REPO_ROOT, env=ENV, capture_output=True, text=True, timeout=300)
   assert result.returncode == 1
-  errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+  errors = [line for line in result.stderr.splitlines()
+            if line.startswith("export.export_classifier: error:")]
   assert len(errors) == 1 and "task.json" in errors[0], result.stderr
   assert "Traceback" not in result.stderr and not (tmp_path / "models" / "1").exists()
 

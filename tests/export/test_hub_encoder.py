@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from albert_tf import errors
 from export import hub_models
 
 
@@ -78,5 +79,5 @@ def test_preprocessor_works_after_copy_and_removal(preprocessor_dir, tmp_path):
 
 
 def test_existing_export_dir_is_not_overwritten(encoder_dir):
-  with pytest.raises(FileExistsError):
+  with pytest.raises(errors.UserError, match="exists and is not empty"):
     hub_models.export_hub("preprocessor", encoder_dir[0])

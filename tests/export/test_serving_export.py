@@ -15,6 +15,7 @@ from export import signatures
 from export import versioning
 from export import warmup
 from export.preprocessor import AlbertPreprocessor
+from albert_tf import errors
 from albert_tf import resources
 from tests.export.conftest import SERVING_SEQ_LENGTH, in_memory_encode
 
@@ -101,28 +102,32 @@ def test_version_layout_and_no_overwrite(serving_base, tiny_checkpoint):
   assert os.path.exists(os.path.join(path, "assets", "30k-clean.model"))
   assert os.path.exists(os.path.join(path, "assets.extra", "albert_config.json"))
   assert versioning.next_version(base) == 2
-  with pytest.raises(FileExistsError, match="never overwritten"):
+  with pytest.raises(errors.UserError, match="never overwritten"):
     servable.export_serving(base, pretrainer=tiny_checkpoint[0], version=1)
 
 
 def test_versioning_is_atomic(tmp_path):
   base = str(tmp_path)
   def fail(directory):
-    os.makedirs(directory)
+    with open(os.path.join(directory, "saved_model.pb"), "wb") as f:
+      f.write(b"half")
     raise RuntimeError("export failed half-way")
   with pytest.raises(RuntimeError):
     versioning.write_version(base, fail)
   assert os.listdir(base) == []  # no half-written version, no temp dir left
-  assert versioning.write_version(base, os.makedirs).endswith(os.sep + "1")
-  assert versioning.write_version(base, os.makedirs, version=7).endswith(os.sep + "7")
+  write = lambda directory: None  # the temporary directory exists already
+  assert versioning.write_version(base, write).endswith(os.sep + "1")
+  assert versioning.write_version(base, write, version=7).endswith(os.sep + "7")
   assert versioning.next_version(base) == 8
 
 
 def test_mismatched_checkpoint_lists_variables(tiny_checkpoint, tiny_dropout_config, tmp_path):
   wrong = tiny_dropout_config.replace(hidden_size=48, num_attention_heads=2, intermediate_size=96)
-  with pytest.raises(CheckpointMismatchError, match=r"mis-shaped \[model/encoder/") as err:
+  with pytest.raises(ValueError, match=r"mis-shaped \[model/encoder/") as err:
     servable.export_serving(str(tmp_path), config=wrong, init_checkpoint=tiny_checkpoint[1])
-  assert len(err.value.mis_shaped) > 5
+  # A UserError for the CLI, the CheckpointMismatchError (with its lists) as the cause.
+  mismatch = err.value if isinstance(err.value, CheckpointMismatchError) else err.value.__cause__
+  assert len(mismatch.mis_shaped) > 5
   assert os.listdir(str(tmp_path)) == []
 
 

@@ -7,6 +7,7 @@ import pytest
 from absl.testing import flagsaver
 
 from albert_tf import convert
+from albert_tf import errors
 from albert_tf.checkpoints import converter
 from albert_tf.checkpoints import load as ckpt_load
 from albert_tf.checkpoints import ours
@@ -46,8 +47,12 @@ def test_every_direction_preserves_outputs(tmp_path):
 
 
 def _run_main(capsys, **flags):
+  """convert.main as `python -m albert_tf.convert` runs it (errors.run_cli's reporting)."""
   with flagsaver.flagsaver(**flags):
-    code = convert.main([])
+    try:
+      code = convert.main([])
+    except Exception as e:  # noqa: BLE001 -- report() re-raises a bug
+      code = errors.report(e, "albert_tf.convert")
   return code, capsys.readouterr()
 
 
