@@ -72,10 +72,11 @@ echo "[4/5] held-out evaluation vs input-blind baselines"
 sed 's/^/  /' "$OUT/model/eval_results.txt"
 
 echo "[5/5] exports (TF Hub encoder + preprocessor, TF Serving)"
+# Exports never overwrite; a rerun re-exports the newest checkpoint (serving version 1).
+rm -rf "$OUT/export/hub_encoder" "$OUT/export/hub_preprocessor" "$OUT/export/serving"
 python -m export.export_tfhub --init_checkpoint="$OUT/model" --export_type=encoder_with_mlm \
     --export_dir="$OUT/export/hub_encoder"
 python -m export.export_tfhub --export_type=preprocessor --export_dir="$OUT/export/hub_preprocessor"
-rm -rf "$OUT/export/serving"  # a rerun re-exports version 1 of the newest checkpoint
 python -m export.export_serving --init_checkpoint="$OUT/model" --model_base_path="$OUT/export/serving"
 cat <<EOF
 
