@@ -8,7 +8,7 @@ the text, so a correct implementation fits the set (near-perfect training-set ac
 correlation or EM) while one that drops or corrupts the training signal stays near chance:
 
   task              rule                                          pass            chance
-  SST-2 (GLUE)      label 1 iff the sentence holds "good", 0 "bad"  accuracy ≥ 0.9  0.5
+  SST-2 (GLUE)      label 1 iff the sentence holds "good", else 0  accuracy ≥ 0.9  0.5
   STS-B             score = the number word (zero..five) in s1    pearson ≥ 0.9   ≈ 0
   RACE              right option = the colour the story names     accuracy ≥ 0.9  0.25
   SQuAD v1.1        answer = the "<colour> <fruit>" pair          EM ≥ 90         ≈ 0
@@ -16,8 +16,8 @@ correlation or EM) while one that drops or corrupts the training signal stays ne
                     answer (is_impossible)                        answerability
                                                                   cross-entropy ≤ 0.2 (ln 2)
 
-The mutations each check was seen to fail on are in its docstring. About 10–15 s per test on
-2 idle CPU cores (most of it model building and tracing, not the 60–200 steps).
+The mutations each check was seen to fail on are in its docstring. Every check also passed
+with seeds 1–4 (the tests run seed 0).
 """
 import json
 import math
@@ -107,10 +107,11 @@ def test_stsb_regression_fits_its_scores(tmp_path):
 def test_race_fits_its_answers(tmp_path):
   """RACE layout: the right option is the colour the story names; the distractors are
   another colour (so the story must be read) and two fruits; the answer letter cycles A–D.
-  32 questions, 4 options each.
+  32 questions. (With 4 colours as options albert_tiny did not fit the rule reliably within
+  300 steps: accuracy 0.5–1.0 across made-up sets and rates.)
 
-  Mutations seen to fail: labels ignored (RaceTask.loss against label · 0): accuracy 0.22;
-  heads.classification_loss against zeros fails it the same way.
+  Mutations seen to fail: labels ignored (RaceTask.loss against label · 0, or
+  heads.classification_loss against zeros): accuracy 0.25.
   """
   rng = random.Random(3)
   articles = []
