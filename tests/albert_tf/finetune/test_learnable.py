@@ -36,13 +36,14 @@ TINY_ENCODER = dict(preset="albert_tiny", albert_dropout=0.0)
 
 
 def _hparams(steps, learning_rate, batch_size=16, max_seq_length=32):
-  # No warmup and no classifier dropout: the few-step budget is spent fitting.
+  """HParams of a fitting run: no warmup, no classifier dropout (the few steps go to fitting)."""
   return hparams.HParams(learning_rate=learning_rate, batch_size=batch_size,
                          train_steps=steps, warmup_steps=0, max_seq_length=max_seq_length,
                          classifier_dropout=0.0)
 
 
 def _filler(rng, n):
+  """n random FILLER words (no colour, fruit, number or marker word among them)."""
   return [rng.choice(FILLER) for _ in range(n)]
 
 
