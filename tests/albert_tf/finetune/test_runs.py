@@ -78,7 +78,8 @@ def test_squad_v11_end_to_end_and_predict_only(tmp_path):
     predictions = json.load(f)
   assert len(predictions) == 12 and all(isinstance(v, str) for v in predictions.values())
   last = results["per_seed"][0]["last"]
-  assert last["total"] == 12 and 0 <= last["exact_match"] <= last["f1"] <= 100
+  # Plumbing only: that fine-tuning learns is checked in test_learnable.py.
+  assert last["total"] == 12 and last["exact_match"] <= last["f1"]
   # Predict-only from the fine-tuned checkpoint gives the same answers.
   again = _squad_config(tmp_path, "1.1", None, finetuned_checkpoint=str(
       tmp_path / "out" / "seed_0" / "last" / "ckpt"))
@@ -118,7 +119,9 @@ def test_race_end_to_end(tmp_path):
       save_checkpoints=False)
   results = runner.run(config)
   assert results["num_train_examples"] == 3
-  assert 0 <= results["per_seed"][0]["last"]["accuracy"] <= 1
+  # Scored over the 3 questions (a multiple of 1/3); learning: test_learnable.py.
+  correct = results["per_seed"][0]["last"]["accuracy"] * 3
+  assert abs(correct - round(correct)) < 1e-6
 
 
 def test_cli_unknown_task_lists_known_ones(tmp_path):
