@@ -93,8 +93,7 @@ flags.mark_flags_as_required(["input_file", "output_dir"])
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)  # progress is printed; hide TF's INFO lines
-  from albert_tf import configs, distribute, pretraining_loop  # after absl parsed the flags
-  from albert_tf.checkpoints.errors import CheckpointMismatchError
+  from albert_tf import configs  # after absl parsed the flags; no TensorFlow yet
   if bool(F.albert_config_file) == bool(F.preset):
     raise app.UsageError("give exactly one of --albert_config_file and --preset")
   try:
@@ -106,15 +105,25 @@ def main(argv):
     elif F.use_tpu is False:
       values.pop("tpu", None)  # official: --tpu_name is read only with --use_tpu
     official_flags.print_notes("run_pretraining")
-    pretraining_loop.run(configs.PretrainConfig(model=model, **values))
+    # Flags are checked before TensorFlow is imported: a bad value costs a second, not ten.
+    config = configs.PretrainConfig(model=model, **values).validate()
+    from albert_tf import pretraining_loop  # imports TensorFlow
+    pretraining_loop.run(config)
   except Exception as e:  # noqa: BLE001 -- only expected failures are reported; bugs re-raise
-    expected = (distribute.TPUConnectionError, pretraining_loop.NonFiniteLossError,
-                CheckpointMismatchError)
-    message = str(e) if isinstance(e, expected) else errors.describe(e)
+    message = str(e) if isinstance(e, _expected_errors()) else errors.describe(e)
     if message is None:
       raise  # a bug: keep the traceback
     print(f"run_pretraining: error: {message}", file=sys.stderr, flush=True)
     os._exit(1)  # a timed-out TPU connection thread may still be blocked in C++
+
+
+def _expected_errors():
+  """Expected failures that are not errors.UserError, from the modules already imported."""
+  names = (("albert_tf.distribute", "TPUConnectionError"),
+           ("albert_tf.pretraining_loop", "NonFiniteLossError"),
+           ("albert_tf.checkpoints.errors", "CheckpointMismatchError"))
+  return tuple(getattr(sys.modules[module], name) for module, name in names
+               if module in sys.modules)
 
 
 def _model_config(configs):
