@@ -60,7 +60,8 @@ flags.DEFINE_enum("mixed_precision", "float32",
                   "mixed_bfloat16/mixed_float16 (fine-tuning's spelling) = bfloat16/float16.")
 flags.DEFINE_bool("jit_compile", False, "XLA-compile the forward/backward pass.")
 flags.DEFINE_bool("recompute_grad", False, "Recompute each block's activations in the backward "
-                  "pass: albert_base T=512 B=16 peak RSS 17.4 -> 3.0 GiB for +29% step time.")
+                  "pass: albert_base T=512 B=16 peak RSS 17.4 -> 3.0 GiB for +29% step time. "
+                  "Refused with dropout > 0 (the recomputation would draw other masks).")
 flags.DEFINE_integer("grad_accum_steps", 1, "Micro-batches accumulated per optimizer step.")
 flags.DEFINE_integer("seed", 12345, "Seed for initialisation and data shuffling.")
 flags.DEFINE_bool("deterministic", False, "Deterministic ops (bit-exact resume; slower).")

@@ -113,13 +113,25 @@ def writing(output_dir):
 
 
 def read_history(path):
-  """metrics.jsonl → list of dicts, keeping only the last record per (kind, step)."""
+  """metrics.jsonl → list of dicts, keeping only the last record per (kind, step).
+
+  A last line that is not JSON is a write cut short (a full disk, a kill) and is skipped;
+  any other such line is an errors.UserError naming the file and line.
+  """
   latest = {}
   with tf.io.gfile.GFile(path) as f:
-    for line in f:
-      if line.strip():
-        record = json.loads(line)
-        latest[(record["kind"], record["step"])] = record
+    lines = f.read().splitlines()
+  for number, line in enumerate(lines, 1):
+    if not line.strip():
+      continue
+    try:
+      record = json.loads(line)
+    except json.JSONDecodeError as e:
+      if number == len(lines):
+        continue
+      raise UserError(f"{path}, line {number}: not JSON ({e.msg}): remove the line (it is "
+                      f"only the training history)") from None
+    latest[(record["kind"], record["step"])] = record
   return sorted(latest.values(), key=lambda r: (r["step"], r["kind"]))
 
 

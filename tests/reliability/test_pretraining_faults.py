@@ -288,6 +288,33 @@ def test_output_dir_that_is_a_file_is_refused(records, tmp_path):
   assert (tmp_path / "out").read_text() == "not a directory"
 
 
+@pytest.fixture
+def read_only_dir(tmp_path):
+  """A directory nothing can be written to: a read-only tmpfs as root (root ignores file
+  modes), a mode-0555 directory otherwise."""
+  path = tmp_path / "ro"
+  path.mkdir()
+  if os.geteuid() != 0:
+    path.chmod(0o555)
+    yield path
+    path.chmod(0o755)
+    return
+  mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(path)],
+                           capture_output=True, check=False).returncode == 0
+  if not mounted:
+    pytest.skip("running as root where tmpfs cannot be mounted: no read-only directory")
+  yield path
+  subprocess.run(["umount", str(path)], check=True)
+
+
+@pytest.mark.parametrize("where", ["inside", "itself"])
+def test_read_only_output_dir_is_refused_at_start_up(records, read_only_dir, where):
+  out = read_only_dir / "out" if where == "inside" else read_only_dir
+  with pytest.raises(UserError, match=r"--output_dir=.*ro.*: (Read-only file system|Permission "
+                                      r"denied)"):
+    pretraining_loop.run(_config(records, out))
+
+
 def test_cli_model_config_file_that_is_not_json_is_one_line(records, tmp_path):
   (tmp_path / "bad.json").write_text('{"vocab_size": 60,\n "hidden_size": }')
   result = _run_cli(_cli_args(records, tmp_path / "out", str(tmp_path / "bad.json")))
