@@ -96,22 +96,22 @@ def test_cli_input_of_empty_files_fails_at_start_up_naming_them(tmp_path, model_
   for i in range(2):
     (tmp_path / f"empty-{i}.tfrecord").write_bytes(b"")
   pattern = str(tmp_path / "empty-*.tfrecord")
-  result = _run_cli(_cli_args(pattern, tmp_path / "out", model_file), timeout=180)
+  result = _run_cli(_cli_args(pattern, tmp_path / "out", model_file), timeout=120)
   _assert_one_line_error(result, "--input_file=", "empty-*.tfrecord", "no records",
                          "empty-0.tfrecord")
   assert not tf.train.latest_checkpoint(str(tmp_path / "out"))
   assert not (tmp_path / "out" / "config.json").exists()
 
 
-@pytest.mark.parametrize("case", ["no_match", "empty_file", "eval_no_match", "eval_empty",
-                                  "eval_too_few"])
+@pytest.mark.parametrize("case", ["no_match", "eval_no_match", "eval_empty", "eval_too_few"])
 def test_input_without_records_is_refused_before_training(records, tmp_path, case):
+  """(Empty training files: test_cli_input_of_empty_files_..., in a subprocess, since a
+  regression would hang.)"""
   empty = _write_file(tmp_path / "empty.tfrecord", [])
   few = _write_file(tmp_path / "few.tfrecord", _examples(3))
   missing = str(tmp_path / "nothing-*.tfrecord")
   overrides, words = {
       "no_match": ({"input_file": missing}, ["--input_file", "nothing-*", "matched no files"]),
-      "empty_file": ({"input_file": empty}, ["--input_file=", "empty.tfrecord", "no records"]),
       "eval_no_match": ({"eval_input_file": missing, "do_eval": True},
                         ["--eval_input_file", "matched no files"]),
       "eval_empty": ({"eval_input_file": empty, "eval_every_steps": 3},
