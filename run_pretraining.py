@@ -17,7 +17,7 @@ runtime.configure_environment()  # tf-keras, oneDNN CPU kernels: before TensorFl
 
 from absl import app, flags, logging  # noqa: E402
 
-from albert_tf import official_flags  # noqa: E402
+from albert_tf import errors, official_flags  # noqa: E402
 
 F = flags.FLAGS
 flags.DEFINE_string("albert_config_file", None, "albert_config.json of the model to train.")
@@ -60,7 +60,8 @@ flags.DEFINE_enum("mixed_precision", "float32",
                   "mixed_bfloat16/mixed_float16 (fine-tuning's spelling) = bfloat16/float16.")
 flags.DEFINE_bool("jit_compile", False, "XLA-compile the forward/backward pass.")
 flags.DEFINE_bool("recompute_grad", False, "Recompute each block's activations in the backward "
-                  "pass: albert_base T=512 B=16 peak RSS 17.4 -> 3.0 GiB for +29% step time.")
+                  "pass: albert_base T=512 B=16 peak RSS 17.4 -> 3.0 GiB for +29% step time. "
+                  "Refused with dropout > 0 (the recomputation would draw other masks).")
 flags.DEFINE_integer("grad_accum_steps", 1, "Micro-batches accumulated per optimizer step.")
 flags.DEFINE_integer("seed", 12345, "Seed for initialisation and data shuffling.")
 flags.DEFINE_bool("deterministic", False, "Deterministic ops (bit-exact resume; slower).")
@@ -93,12 +94,11 @@ flags.mark_flags_as_required(["input_file", "output_dir"])
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)  # progress is printed; hide TF's INFO lines
-  from albert_tf import configs, distribute, pretraining_loop  # after absl parsed the flags
+  from albert_tf import configs  # after absl parsed the flags; no TensorFlow yet
   if bool(F.albert_config_file) == bool(F.preset):
     raise app.UsageError("give exactly one of --albert_config_file and --preset")
   try:
-    model = (configs.AlbertConfig.from_json_file(F.albert_config_file) if F.albert_config_file
-             else configs.AlbertConfig.from_preset(F.preset))
+    model = _model_config(configs)
     names = [f for f in configs.PretrainConfig.__dataclass_fields__ if f != "model"]
     values = {name: F[name].value for name in names if F[name].value is not None}
     if F.use_tpu and F.strategy == "auto":
@@ -106,15 +106,45 @@ def main(argv):
     elif F.use_tpu is False:
       values.pop("tpu", None)  # official: --tpu_name is read only with --use_tpu
     official_flags.print_notes("run_pretraining")
-    pretraining_loop.run(configs.PretrainConfig(model=model, **values))
-  except (ValueError, distribute.TPUConnectionError, pretraining_loop.NonFiniteLossError) as e:
-    print(f"run_pretraining: error: {e}", file=sys.stderr, flush=True)
+    # Flags are checked before TensorFlow is imported: a bad value costs a second, not ten.
+    config = configs.PretrainConfig(model=model, **values).validate()
+    from albert_tf import pretraining_loop  # imports TensorFlow
+    pretraining_loop.run(config)
+  except Exception as e:  # noqa: BLE001 -- only expected failures are reported; bugs re-raise
+    message = str(e) if isinstance(e, _expected_errors()) else errors.describe(e)
+    if message is None:
+      raise  # a bug: keep the traceback
+    print(f"run_pretraining: error: {message}", file=sys.stderr, flush=True)
     os._exit(1)  # a timed-out TPU connection thread may still be blocked in C++
+
+
+def _expected_errors():
+  """Expected failures that are not errors.UserError, from the modules already imported."""
+  names = (("albert_tf.distribute", "TPUConnectionError"),
+           ("albert_tf.pretraining_loop", "NonFiniteLossError"),
+           ("albert_tf.checkpoints.errors", "CheckpointMismatchError"))
+  return tuple(getattr(sys.modules[module], name) for module, name in names
+               if module in sys.modules)
+
+
+def _model_config(configs):
+  """The AlbertConfig of --albert_config_file or --preset; errors.UserError naming the flag."""
+  if F.preset:
+    try:
+      return configs.AlbertConfig.from_preset(F.preset)
+    except ValueError as e:  # from_preset raises only for an unknown name
+      raise errors.UserError(f"--preset: {e}") from None
+  try:
+    return configs.AlbertConfig.from_json_file(F.albert_config_file)
+  except errors.UserError:
+    raise
+  except ValueError as e:  # from_json_file's errors: unreadable, not JSON, bad field values
+    raise errors.UserError(f"--albert_config_file: {e}") from None
 
 
 def cli_main():
   """Console-script entry point (pyproject.toml); same as `python -m`."""
-  app.run(main)
+  errors.run_cli(main, "run_pretraining")
 
 
 if __name__ == "__main__":

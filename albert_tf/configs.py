@@ -31,6 +31,7 @@ Example:
 import dataclasses
 import difflib
 import json
+import math
 from typing import Any, Dict, NamedTuple
 
 from albert_tf import errors
@@ -313,6 +314,9 @@ PRESETS = {
 
 
 # --- pretraining ------------------------------------------------------------------------------
+
+# --optimizer values (optimization.py implements them).
+OPTIMIZERS = ("lamb", "adamw")
 # --mixed_precision spellings → Keras policy. The short names are the pretraining CLI's, the
 # policy names fine-tuning's; both CLIs accept all five. Variables stay float32 in every policy.
 PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16",
@@ -332,6 +336,24 @@ def precision_policy(name):
   if name not in PRECISIONS:
     raise ValueError(f"mixed_precision={name!r}; choose one of {', '.join(PRECISIONS)}")
   return PRECISIONS[name]
+
+
+def recompute_check(model, what="recompute"):
+  """Refuses recomputation with dropout > 0 (errors.UserError naming both).
+
+  tf.recompute_grad reruns each block's forward pass in the backward pass, and the rerun
+  draws NEW dropout masks: the loss is that of the first masks, the gradient that of others
+  (wrong by up to 1.75 in a tiny model). Exact only without dropout, the ALBERT v2 setting.
+  """
+  model = as_config(model)
+  rates = {name: getattr(model, name) for name in ("hidden_dropout_prob",
+                                                   "attention_probs_dropout_prob")}
+  if any(rates.values()):
+    shown = ", ".join(f"{name}={value}" for name, value in rates.items())
+    raise errors.UserError(
+        f"{what} with dropout ({shown}) would give wrong gradients: the recomputed forward "
+        f"pass draws new dropout masks; set both dropout probabilities to 0 in the model "
+        f"config (the ALBERT v2 setting) or train without {what}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -382,23 +404,63 @@ class PretrainConfig:
     return {"albert_config": self.model.to_dict(), "pretraining": out}
 
   def validate(self):
-    """Raises ValueError naming the first bad field; returns self."""
+    """Raises errors.UserError (a ValueError) naming the first bad flag and value; returns self.
+
+    Refused: values no run can use (sizes and step counts ≤ 0, a non-finite or non-positive
+    learning rate or poly_power, warmup that ends after training, more masked positions than
+    tokens, sequences longer than the position table, ...) and --recompute_grad with
+    dropout (recompute_check).
+    """
+    def bad(name, why):
+      separator = "" if why.startswith(";") else " "
+      raise errors.UserError(f"--{name}={getattr(self, name)!r}{separator}{why}")
+
     positive = ("max_seq_length", "max_predictions_per_seq", "train_batch_size",
                 "eval_batch_size", "save_checkpoints_steps", "keep_checkpoint_max",
-                "iterations_per_loop", "grad_accum_steps")
+                "iterations_per_loop", "grad_accum_steps", "max_eval_steps")
     for name in positive:
-      if getattr(self, name) <= 0:
-        raise ValueError(f"{name}={getattr(self, name)} must be positive")
-    precision_policy(self.mixed_precision)
+      value = getattr(self, name)
+      if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        bad(name, "must be a positive integer")
+    for name in ("learning_rate", "poly_power"):
+      value = getattr(self, name)
+      if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+          math.isfinite(value) and value > 0):
+        bad(name, "must be a finite number > 0")
+    for name in ("num_warmup_steps", "start_warmup_step"):
+      if getattr(self, name) < 0:
+        bad(name, "must be ≥ 0")
+    if self.do_train:
+      if self.num_train_steps <= 0:
+        bad("num_train_steps", "must be positive with --do_train")
+      if self.start_warmup_step + self.num_warmup_steps > self.num_train_steps:
+        bad("num_warmup_steps", f"(from --start_warmup_step={self.start_warmup_step}) ends "
+            f"after --num_train_steps={self.num_train_steps}: the learning rate would never "
+            f"decay; lower it or train longer")
+    elif not self.do_eval:
+      bad("do_train", "and --do_eval=False: nothing to do; give --do_train and/or --do_eval")
+    if self.train_batch_size % self.grad_accum_steps:
+      bad("train_batch_size", f"must be a multiple of --grad_accum_steps="
+          f"{self.grad_accum_steps} (the global batch is split into that many micro-batches)")
+    if self.max_predictions_per_seq > self.max_seq_length:
+      bad("max_predictions_per_seq", f"exceeds --max_seq_length={self.max_seq_length}: "
+          f"at most one prediction per token")
+    if self.mixed_precision not in PRECISIONS:
+      bad("mixed_precision", f"; choose one of {', '.join(PRECISIONS)}")
     if self.sentence_objective not in SENTENCE_OBJECTIVES:
-      raise ValueError(f"sentence_objective={self.sentence_objective!r}; choose one of "
-                       f"{', '.join(SENTENCE_OBJECTIVES)}")
+      bad("sentence_objective", f"; choose one of {', '.join(SENTENCE_OBJECTIVES)}")
+    if self.optimizer not in OPTIMIZERS:
+      bad("optimizer", f"; choose one of {', '.join(OPTIMIZERS)}")
     if self.eval_every_steps < 0:
-      raise ValueError(f"eval_every_steps={self.eval_every_steps} must be ≥ 0 (0: only at "
-                       f"the end)")
+      bad("eval_every_steps", "must be ≥ 0 (0: only at the end)")
     if self.max_seq_length > self.model.max_position_embeddings:
-      raise ValueError(f"max_seq_length={self.max_seq_length} exceeds the model's "
-                       f"max_position_embeddings={self.model.max_position_embeddings}")
+      bad("max_seq_length", f"exceeds the model's max_position_embeddings="
+          f"{self.model.max_position_embeddings}: give --max_seq_length ≤ it (the records' "
+          f"length) or a model with a longer position table")
     if not self.output_dir:
-      raise ValueError("output_dir is required")
+      raise errors.UserError("--output_dir is required")
+    if (self.do_train or self.do_eval) and not self.input_file:
+      raise errors.UserError("--input_file is required")
+    if self.recompute_grad:
+      recompute_check(self.model, "--recompute_grad")
     return self

@@ -21,6 +21,8 @@ import urllib.parse
 
 import tensorflow as tf
 
+from albert_tf.errors import UserError
+
 STRATEGIES = ("auto", "tpu", "mirrored", "multi_worker", "one_device")
 
 
@@ -87,7 +89,7 @@ def _tf_config_num_workers():
   try:
     cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
   except json.JSONDecodeError as e:
-    raise ValueError(f"TF_CONFIG is not valid JSON: {e}") from None
+    raise UserError(f"TF_CONFIG is not valid JSON ({e}): fix the environment variable") from None
   return sum(len(cluster.get(job, [])) for job in ("chief", "worker"))
 
 
@@ -95,7 +97,7 @@ def make_strategy(strategy="auto", tpu=None, tpu_zone=None, gcp_project=None,
                   tpu_timeout_s=120.0):
   """Returns the tf.distribute.Strategy for the flags (see the module docstring)."""
   if strategy not in STRATEGIES:
-    raise ValueError(f"strategy={strategy!r} is unknown; choose one of {', '.join(STRATEGIES)}")
+    raise UserError(f"--strategy={strategy!r} is unknown; choose one of {', '.join(STRATEGIES)}")
   if strategy == "auto":
     if tpu:
       strategy = "tpu"
@@ -107,7 +109,7 @@ def make_strategy(strategy="auto", tpu=None, tpu_zone=None, gcp_project=None,
       strategy = "one_device"
   if strategy == "tpu":
     if not tpu:
-      raise ValueError("strategy=tpu needs --tpu (a TPU name, grpc://host:port, or 'local')")
+      raise UserError("--strategy=tpu needs --tpu (a TPU name, grpc://host:port, or 'local')")
     return tf.distribute.TPUStrategy(connect_tpu(tpu, tpu_zone, gcp_project, tpu_timeout_s))
   if strategy == "multi_worker":
     return tf.distribute.MultiWorkerMirroredStrategy()

@@ -30,7 +30,8 @@ class AlbertEncoder(tf_keras.Model):
   Args:
     config: an AlbertConfig (or its dict).
     recompute: recompute each block's activations in the backward pass (less memory for
-      long sequences / big models, ~1 extra forward of compute); training only.
+      long sequences / big models, ~1 extra forward of compute); training only. Refused
+      (errors.UserError) with dropout > 0: the recomputation would draw new dropout masks.
   """
 
   def __init__(self, config, recompute=False, **kwargs):

@@ -28,8 +28,11 @@ import tensorflow as tf
 import tf_keras
 from official.modeling.optimization import lamb as tfm_lamb
 
+from albert_tf import configs
+from albert_tf.errors import UserError
+
 EXCLUDE_FROM_WEIGHT_DECAY = ("LayerNorm", "layer_norm", "bias")
-OPTIMIZERS = ("lamb", "adamw")
+OPTIMIZERS = configs.OPTIMIZERS  # ("lamb", "adamw"); PretrainConfig.validate checks it
 
 
 class WarmupPolynomialDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
@@ -43,7 +46,7 @@ class WarmupPolynomialDecay(tf_keras.optimizers.schedules.LearningRateSchedule):
                poly_power=1.0, start_warmup_step=0, end_learning_rate=0.0, name=None):
     super().__init__()
     if num_train_steps <= 0:
-      raise ValueError(f"num_train_steps={num_train_steps} must be positive")
+      raise UserError(f"--num_train_steps={num_train_steps} must be positive")
     self.initial_learning_rate = float(initial_learning_rate)
     self.num_train_steps = int(num_train_steps)
     self.num_warmup_steps = int(num_warmup_steps)
@@ -129,7 +132,7 @@ def create_optimizer(optimizer="lamb", learning_rate=0.00176, num_train_steps=12
   `clip_norm` becomes `global_clipnorm` (applied after gradient aggregation); None disables.
   """
   if optimizer not in OPTIMIZERS:
-    raise ValueError(f"optimizer={optimizer!r} is unknown; choose one of {', '.join(OPTIMIZERS)}")
+    raise UserError(f"--optimizer={optimizer!r} is unknown; choose one of {', '.join(OPTIMIZERS)}")
   schedule = WarmupPolynomialDecay(learning_rate, num_train_steps, num_warmup_steps,
                                    poly_power=poly_power, start_warmup_step=start_warmup_step)
   cls = LAMB if optimizer == "lamb" else AdamWeightDecay

@@ -30,6 +30,17 @@ exact only with dropout 0, the ALBERT v2 setting). SIGTERM: the current loop fin
 checkpoint is written, run() returns normally. A non-finite loss raises NonFiniteLossError
 naming the step; nothing is saved from that loop, so the last checkpoint is the last good one.
 
+Expected failures raise errors.UserError (one line: what, where, what to do), all before
+anything is written where they can be known then (config.validate(), then _start_up):
+impossible flag values; an output_dir that is a file, read-only or not writable; resuming a
+checkpoint of a run with other settings (_check_resume: the model config, the sentence
+objective or the optimizer differ; the differences are shown, old → new, and nothing in
+output_dir is touched; the learning-rate schedule, data and batch size may change); a missing
+--init_checkpoint; input without records, or whose first records do not fit the model
+(input_pipeline.check_input). Later: a corrupt or invalid record (the file and record are
+named: input_pipeline.explained_read_errors) and a failed write, e.g. a full disk
+(train_log.writing: the error names the checkpoint training will resume from).
+
 Example (the compiled step object alone, as bench/train_worker.py times it):
     >>> from albert_tf.configs import PRESETS, PretrainConfig
     >>> config = PretrainConfig(model=PRESETS["albert_tiny"], input_file="", output_dir="",
@@ -44,6 +55,7 @@ import json
 import math
 import os
 import signal
+import tempfile
 import threading
 import time
 
@@ -52,6 +64,7 @@ import tf_keras
 
 from albert_tf import configs, distribute, input_pipeline, losses, optimization, train_log
 from albert_tf.checkpoints import load as ckpt_load
+from albert_tf.errors import UserError, describe
 from albert_tf.pretrainer import AlbertPretrainer
 from albert_tf.pretraining_eval import Evaluator
 
@@ -59,6 +72,12 @@ MODEL_INPUTS = ("input_word_ids", "input_mask", "input_type_ids", "masked_lm_pos
 # Loops of more steps than this start with 1, 2, 4, ... steps (_train). 50 (demo.sh,
 # experiments/arms.py) stays as it was; the default 1000 grows.
 GROW_LOOPS_ABOVE = 64
+# What a checkpoint means: resuming one with other values of these is refused (_check_resume).
+# The model config (every key) and sentence objective define what the weights are, the
+# optimizer what its slots are. Not here, because changing them on resume is legitimate: the
+# learning-rate schedule (the NonFiniteLossError message advises lowering it), the input
+# files and lengths (a second phase at another max_seq_length), the batch size.
+RESUME_KEYS = ("sentence_objective", "optimizer")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -200,10 +219,10 @@ def _is_chief(strategy):
 
 
 def _run(config):
+  _start_up(config)
   strategy = distribute.make_strategy(config.strategy, config.tpu or None,
                                       config.tpu_zone or None, config.gcp_project or None)
   chief = _is_chief(strategy)
-  tf.io.gfile.makedirs(config.output_dir)
   # Non-chief workers of a multi-worker job must also save (collective reads), into scratch.
   ckpt_dir = config.output_dir if chief else os.path.join(
       config.output_dir, f".worker_{strategy.cluster_resolver.task_id}")
@@ -224,13 +243,90 @@ def _run(config):
             else _restore_model_for_eval(config, model))
     if summary.get("eval", {}).get("global_step") != step:  # not just done periodically
       summary["eval"] = evaluator(step)
-  if chief:
-    summary["loss_curve"] = train_log.plot_curve(
-        log.history_path, os.path.join(config.output_dir, "loss_curve.png"))
-  log.close()
+  with train_log.writing(config.output_dir):
+    if chief:
+      summary["loss_curve"] = train_log.plot_curve(
+          log.history_path, os.path.join(config.output_dir, "loss_curve.png"))
+    log.close()
   if not chief and tf.io.gfile.exists(ckpt_dir):
     tf.io.gfile.rmtree(ckpt_dir)
   return summary
+
+
+def _start_up(config):
+  """The checks that need no model, before anything is written (see the module docstring)."""
+  _prepare_output_dir(config.output_dir)
+  _check_resume(config)
+  latest = tf.train.latest_checkpoint(config.output_dir)
+  if config.init_checkpoint and not latest:
+    try:
+      ckpt_load.detect_format(config.init_checkpoint)
+    except ValueError as e:  # detect_format's errors: nothing usable at that path
+      raise UserError(f"--init_checkpoint: {e}") from None
+  if config.do_train:
+    input_pipeline.check_input(config.input_file, *_record_shape(config), **_id_limits(config))
+
+
+def _record_shape(config):
+  return config.max_seq_length, config.max_predictions_per_seq
+
+
+def _id_limits(config):
+  """What input_pipeline checks ids against: the model's vocabularies."""
+  return {"vocab_size": config.model.vocab_size,
+          "type_vocab_size": config.model.type_vocab_size}
+
+
+def _prepare_output_dir(output_dir):
+  """Creates `output_dir` and checks it is a writable directory (UserError if not)."""
+  if "://" in output_dir:  # gs:// and other remote file systems: gfile only
+    with train_log.writing(output_dir):
+      tf.io.gfile.makedirs(output_dir)
+    return
+  if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+    raise UserError(f"--output_dir={output_dir} is a file: give a directory (a new one, or "
+                    f"that of an earlier run to resume it)")
+  try:
+    os.makedirs(output_dir, exist_ok=True)
+    with tempfile.TemporaryFile(dir=output_dir):  # can we create files there?
+      pass
+  except OSError as e:
+    message = describe(e)
+    if message is None:
+      raise
+    raise UserError(f"--output_dir={output_dir}: {message}") from None
+
+
+def _check_resume(config):
+  """Refuses to resume a checkpoint of output_dir written with other settings (RESUME_KEYS and
+  the model config), showing each difference as `key: old → new`; writes nothing."""
+  latest = tf.train.latest_checkpoint(config.output_dir)
+  path = os.path.join(config.output_dir, "config.json")
+  if not latest or not tf.io.gfile.exists(path):
+    return
+  try:
+    with tf.io.gfile.GFile(path) as f:
+      old = json.load(f)
+  except json.JSONDecodeError as e:
+    raise UserError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg}); it "
+                    f"records the settings of {latest}: restore it, or choose a new "
+                    f"--output_dir") from None
+  new = json.loads(json.dumps(config.to_dict()))
+  old = old if isinstance(old, dict) else {}
+  differences = []
+  old_model, new_model = old.get("albert_config", {}), new["albert_config"]
+  for key in sorted(set(old_model) | set(new_model)):
+    if old_model.get(key, "<absent>") != new_model.get(key, "<absent>"):
+      differences.append(f"albert_config.{key}: {old_model.get(key, '<absent>')} → "
+                         f"{new_model.get(key, '<absent>')}")
+  old_run = old.get("pretraining", {})
+  for key in RESUME_KEYS:
+    if key in old_run and old_run[key] != new["pretraining"][key]:
+      differences.append(f"{key}: {old_run[key]} → {new['pretraining'][key]}")
+  if differences:
+    raise UserError(f"--output_dir={config.output_dir} holds {os.path.basename(latest)} of a "
+                    f"run with other settings ({'; '.join(differences)}): rerun with the "
+                    f"settings in {path} to resume it, or choose a new --output_dir")
 
 
 def _write_configs(config):
@@ -258,8 +354,8 @@ def _restore_model_for_eval(config, model):
   if config.init_checkpoint:
     _load_weights(model, config.init_checkpoint)
     return 0
-  raise ValueError(f"do_eval without do_train needs a checkpoint in {config.output_dir} "
-                   f"or --init_checkpoint")
+  raise UserError(f"--do_eval without --do_train needs a checkpoint in --output_dir="
+                  f"{config.output_dir} or --init_checkpoint: give one")
 
 
 class _SigtermFlag:
@@ -289,10 +385,11 @@ def _train(config, strategy, model, optimizer, steps, evaluator, ckpt_dir, chief
   latest = tf.train.latest_checkpoint(config.output_dir)
   if latest:
     model_ckpt.read(latest).expect_partial()
+  # _start_up checked the input (validate=False: not again); every batch is range-checked.
   feed = input_pipeline.DataFeed(
       strategy, config.input_file, config.max_seq_length, config.max_predictions_per_seq,
       config.train_batch_size, config.grad_accum_steps, seed=config.seed,
-      start_step=int(optimizer.iterations.numpy()))
+      start_step=int(optimizer.iterations.numpy()), validate=False, **_id_limits(config))
   if feed.checkpointable:
     tracked["iterator"] = feed.iterator
   checkpoint = tf.train.Checkpoint(**tracked)
@@ -304,10 +401,11 @@ def _train(config, strategy, model, optimizer, steps, evaluator, ckpt_dir, chief
     train_log.log(f"restored {latest}")
   elif config.init_checkpoint:  # MLM only: a tf-models checkpoint without SOP head will do
     _load_weights(model, config.init_checkpoint, config.sentence_objective == "none")
-  if chief:
-    _write_configs(config)
   step = int(optimizer.iterations.numpy())
-  log.truncate_after(step)
+  with train_log.writing(config.output_dir):
+    if chief:
+      _write_configs(config)
+    log.truncate_after(step)
   last_saved = step
   total = config.num_train_steps
   train_log.log(f"training from step {step} to {total}; checkpoints every "
@@ -328,7 +426,9 @@ def _train(config, strategy, model, optimizer, steps, evaluator, ckpt_dir, chief
         n = min(n, warmup)
         warmup = warmup * 2 if warmup * 2 < config.iterations_per_loop else None
       start = time.time()
-      means, done, bad = steps.train_loop(feed, tf.constant(n, tf.int64))
+      with input_pipeline.explained_read_errors(config.input_file, *_record_shape(config),
+                                                **_id_limits(config)):
+        means, done, bad = steps.train_loop(feed, tf.constant(n, tf.int64))
       if int(bad) >= 0:
         raise NonFiniteLossError(
             f"non-finite loss at step {int(bad)}; stopped without saving. Last good "
@@ -343,12 +443,14 @@ def _train(config, strategy, model, optimizer, steps, evaluator, ckpt_dir, chief
       values["examples_per_second"] = int(done) * config.train_batch_size / elapsed
       if steps.loss_scaling:  # float16: the dynamic loss scale after the loop
         values["loss_scale"] = float(optimizer.loss_scale)
-      log.write("train", step, values)
-      train_log.log(train_log.progress_line(step, total, values, int(done) / elapsed,
-                                            values["examples_per_second"]))
-      if step - last_saved >= config.save_checkpoints_steps or step >= total or sigterm.raised:
-        manager.save(checkpoint_number=step)
-        last_saved = step
+      with train_log.writing(config.output_dir):
+        log.write("train", step, values)
+        train_log.log(train_log.progress_line(step, total, values, int(done) / elapsed,
+                                              values["examples_per_second"]))
+        if (step - last_saved >= config.save_checkpoints_steps or step >= total
+            or sigterm.raised):
+          manager.save(checkpoint_number=step)
+          last_saved = step
       if sigterm.raised:
         train_log.log(f"SIGTERM: saved checkpoint at step {step}; exiting")
         status = "preempted"

@@ -21,11 +21,20 @@ Example:
     >>> with_utc_time("hello", now=0)
     'hello [1970-01-01T00:00:00Z]'
 """
+import contextlib
 import json
 import os
 import time
 
 import tensorflow as tf
+
+from albert_tf.errors import UserError
+
+# The strerror texts of a write that failed for lack of room or rights (TensorFlow's file
+# errors carry them, e.g. "...; No space left on device"); any other error is not ours to
+# explain (an out-of-memory ResourceExhaustedError, say) and keeps its traceback.
+STORAGE_FAILURES = ("No space left on device", "File too large", "Disk quota exceeded",
+                    "Read-only file system", "Permission denied")
 
 TRAIN_METRICS = ("loss", "masked_lm_loss", "masked_lm_accuracy", "sentence_order_loss",
                  "sentence_order_accuracy")
@@ -79,14 +88,50 @@ class TrainLog:
       writer.close()
 
 
+@contextlib.contextmanager
+def writing(output_dir):
+  """Turns a failed write into `output_dir` (full disk, file size limit, read-only, no
+  permission) into errors.UserError saying what failed and where training will resume.
+
+  TensorFlow reports these as tf.errors.OpError (gfile, checkpoints, summaries), Python as
+  OSError. The `checkpoint` state file is updated only after a checkpoint is complete, so the
+  latest checkpoint named is a whole one.
+  """
+  try:
+    yield
+  except (tf.errors.OpError, OSError) as e:
+    message = e.message if isinstance(e, tf.errors.OpError) else str(e)
+    reason = next((r for r in STORAGE_FAILURES if r.lower() in (message or "").lower()), None)
+    if reason is None:
+      raise
+    latest = tf.train.latest_checkpoint(output_dir)
+    resume = (f"training resumes from {latest}" if latest
+              else "no checkpoint was completed, training restarts from the beginning")
+    raise UserError(f"--output_dir={output_dir}: cannot write ({reason}): free space, raise "
+                    f"the file size limit or fix the rights, then rerun the same command "
+                    f"({resume})") from None
+
+
 def read_history(path):
-  """metrics.jsonl → list of dicts, keeping only the last record per (kind, step)."""
+  """metrics.jsonl → list of dicts, keeping only the last record per (kind, step).
+
+  A last line that is not JSON is a write cut short (a full disk, a kill) and is skipped;
+  any other such line is an errors.UserError naming the file and line.
+  """
   latest = {}
   with tf.io.gfile.GFile(path) as f:
-    for line in f:
-      if line.strip():
-        record = json.loads(line)
-        latest[(record["kind"], record["step"])] = record
+    lines = f.read().splitlines()
+  for number, line in enumerate(lines, 1):
+    if not line.strip():
+      continue
+    try:
+      record = json.loads(line)
+    except json.JSONDecodeError as e:
+      if number == len(lines):
+        continue
+      raise UserError(f"{path}, line {number}: not JSON ({e.msg}): remove the line (it is "
+                      f"only the training history)") from None
+    latest[(record["kind"], record["step"])] = record
   return sorted(latest.values(), key=lambda r: (r["step"], r["kind"]))
 
 

@@ -18,7 +18,9 @@ mode "none", which is exactly a TF1 model with num_hidden_groups = L.
 
 `recompute=True` keeps only each block's input for the backward pass and recomputes the
 block's activations there (tf.recompute_grad): activation memory falls from O(L·T·(H+F+N·T))
-to O(L·T·H), for about one extra forward pass of compute. Gradients are unchanged.
+to O(L·T·H), for about one extra forward pass of compute. Gradients are unchanged; with
+dropout they would not be (the recomputation draws new masks), so recompute with dropout > 0
+is refused (configs.recompute_check).
 
 Example:
     >>> import tensorflow as tf
@@ -46,6 +48,8 @@ class SharedEncoderStack(tf_keras.layers.Layer):
   def __init__(self, config, recompute=False, **kwargs):
     super().__init__(name=kwargs.pop("name", "transformer"), **kwargs)
     self.config = config = configs.as_config(config)
+    if recompute:
+      configs.recompute_check(config, "recompute=True")
     self.recompute = recompute
     att_shared, ffn_shared = configs.SHARING[config.share_parameters]
     # Nothing shared is a TF1 model with one group per layer (index 1 everywhere); with

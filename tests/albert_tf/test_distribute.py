@@ -71,11 +71,15 @@ def test_unreachable_grpc_tpu_fails_fast():
 
 
 def test_cli_tpu_nonexistent_fails_in_seconds_without_traceback(tmp_path):
+  from tests.albert_tf.synthetic_records import write_records
+  # Valid flags and input: both are checked before the TPU is contacted (issue 13).
+  records = write_records(str(tmp_path / "rec"), num_files=1, per_file=2, seq_len=16,
+                          num_preds=4)
   start = time.time()
   proc = subprocess.run(
       [sys.executable, "run_pretraining.py", "--preset=albert_tiny", "--tpu=nonexistent",
-       "--max_seq_length=16",
-       f"--input_file={tmp_path}/x", f"--output_dir={tmp_path}/out"],
+       "--max_seq_length=16", "--max_predictions_per_seq=4",
+       f"--input_file={records}", f"--output_dir={tmp_path}/out"],
       capture_output=True, text=True, env=ENV, cwd=REPO, timeout=120)
   out = proc.stdout + proc.stderr
   assert proc.returncode == 1, out

@@ -126,7 +126,8 @@ def test_eval_only_restores_through_the_checkpoint_front_door(records, tmp_path)
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(records, tmp_path):
-  pretraining_loop.run(_config(records, tmp_path, num_train_steps=3))
+  # adamw in both runs: resuming with another optimizer is refused (issue 13).
+  pretraining_loop.run(_config(records, tmp_path, num_train_steps=3, optimizer="adamw"))
   before = (tmp_path / "ckpt-3.data-00000-of-00001").read_bytes()
   with pytest.raises(pretraining_loop.NonFiniteLossError,
                      match=r"non-finite loss at step \d+; stopped without saving. Last good "
@@ -195,7 +196,7 @@ def test_grad_norm_is_the_global_norm_of_the_summed_gradient(records, init_prefi
   from albert_tf.pretrainer import AlbertPretrainer
   pretraining_loop.run(_config(records, tmp_path, init_checkpoint=init_prefix,
                                sentence_objective=objective, num_train_steps=1,
-                               iterations_per_loop=1, grad_accum_steps=2))
+                               num_warmup_steps=1, iterations_per_loop=1, grad_accum_steps=2))
   logged, = [h["grad_norm"] for h in _history(tmp_path)]
   model = AlbertPretrainer(MODEL).ensure_built()
   ours.load_ours(model, init_prefix)
@@ -276,3 +277,26 @@ def test_sigterm_then_sigkill_then_resume_is_exact(records, tmp_path):
   print(f"SIGTERM at {termed_at}, SIGKILL after {killed_at}: max |Δ| (weights + optimizer "
         f"slots) vs uninterrupted = {diff:.3g}")
   assert diff <= 1e-6
+
+
+# --- issue 13: resume keys, torn history -------------------------------------------------------
+def test_history_skips_a_last_line_cut_short_and_names_a_bad_one(tmp_path):
+  """A full disk can cut the last metrics.jsonl line short: a rerun must still resume."""
+  from albert_tf import errors, train_log
+  path = tmp_path / "metrics.jsonl"
+  good = json.dumps({"kind": "train", "step": 3, "loss": 1.0})
+  path.write_text(good + "\n" + '{"kind": "train", "st')
+  assert [r["step"] for r in train_log.read_history(str(path))] == [3]
+  path.write_text('{"kind": \n' + good + "\n")
+  with pytest.raises(errors.UserError, match=r"metrics.jsonl, line 1: not JSON"):
+    train_log.read_history(str(path))
+
+
+def test_resume_keys_allow_a_new_learning_rate_schedule(records, tmp_path):
+  """What the NonFiniteLossError message advises (a lower rate, longer warmup) must resume."""
+  pretraining_loop.run(_config(records, tmp_path, num_train_steps=3))
+  summary = pretraining_loop.run(_config(records, tmp_path, learning_rate=5e-4,
+                                         num_warmup_steps=4, num_train_steps=6))
+  assert summary["step"] == 6
+  saved = json.loads((tmp_path / "config.json").read_text())["pretraining"]
+  assert saved["learning_rate"] == 5e-4
