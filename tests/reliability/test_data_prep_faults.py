@@ -10,7 +10,6 @@ stats.json, no temporary file.
 import gzip
 import os
 import re
-import resource
 import signal
 import subprocess
 import sys
@@ -18,6 +17,8 @@ import time
 
 import psutil
 import pytest
+
+from tests.reliability import faults
 
 from albert_tf import resources
 from tests.data_prep.conftest import _first_documents, write_corpus
@@ -48,15 +49,6 @@ def _prep(*args, **kw):
   return _run("data_prep.create_pretraining_data", *args, **kw)
 
 
-def assert_one_line_error(result, prog, *needles, code=1):
-  """Exit `code`, exactly one `PROG: error:` line holding every needle, no traceback."""
-  assert result.returncode == code, result.stderr[-3000:]
-  assert "Traceback" not in result.stderr, result.stderr[-3000:]
-  lines = [l for l in result.stderr.splitlines() if l.startswith(f"{prog}: error:")]
-  assert len(lines) == 1, result.stderr[-3000:]
-  for needle in needles:
-    assert needle in lines[0], lines[0]
-  return lines[0]
 
 
 def assert_nothing_complete(out):
@@ -151,7 +143,7 @@ def test_killed_worker_ends_the_run_within_seconds(long_run):
   os.kill(workers[-1], signal.SIGKILL)  # what the OOM killer does
   code, err = long_run.finish(timeout=20)
   result = subprocess.CompletedProcess([], code, "", err)
-  assert_one_line_error(result, "create_pretraining_data", "worker", "SIGKILL", "rerun")
+  faults.assert_one_line_error(result, "create_pretraining_data", "worker", "SIGKILL", "rerun")
   assert not _wait_gone(workers, 5)
   assert_nothing_complete(long_run.out)
 
@@ -202,7 +194,7 @@ def test_truncated_gz_input_is_named_and_nothing_is_complete(tmp_path, corpus, d
   out = tmp_path / "out"
   result = _prep(f"--input_file={corpus},{cut}", f"--output_dir={out}", "--dupe_factor=2",
                  *COMMON)
-  assert_one_line_error(result, "create_pretraining_data", str(cut), "truncated")
+  faults.assert_one_line_error(result, "create_pretraining_data", str(cut), "truncated")
   assert_nothing_complete(out)
 
 
@@ -222,7 +214,7 @@ def test_bad_sentencepiece_model_is_named_with_what_to_give(tmp_path, corpus, ki
   out = tmp_path / "out"
   result = _prep(f"--input_file={corpus}", f"--output_dir={out}", f"--spm_model_file={model}",
                  "--dupe_factor=1", *COMMON)
-  line = assert_one_line_error(result, "create_pretraining_data", str(model))
+  line = faults.assert_one_line_error(result, "create_pretraining_data", str(model))
   assert ".model" in line.split(str(model), 1)[1]  # says what to give instead
   assert not out.exists()  # checked before anything is written
 
@@ -238,14 +230,14 @@ def test_input_without_instances_is_an_error_and_nothing_is_complete(tmp_path, c
   p.write_bytes(content)
   out = tmp_path / "out"
   result = _prep(f"--input_file={p}", f"--output_dir={out}", "--dupe_factor=1", *COMMON)
-  assert_one_line_error(result, "create_pretraining_data", "no instance", reason)
+  faults.assert_one_line_error(result, "create_pretraining_data", "no instance", reason)
   assert_nothing_complete(out)
 
 
 def test_input_glob_that_matches_nothing(tmp_path):
   pattern = str(tmp_path / "nothing-*.txt")
   result = _prep(f"--input_file={pattern}", f"--output_dir={tmp_path / 'out'}")
-  assert_one_line_error(result, "create_pretraining_data", pattern, "matches no file")
+  faults.assert_one_line_error(result, "create_pretraining_data", pattern, "matches no file")
 
 
 def test_non_utf8_input_names_file_and_line(tmp_path, corpus):
@@ -254,8 +246,8 @@ def test_non_utf8_input_names_file_and_line(tmp_path, corpus):
   out = tmp_path / "out"
   result = _prep(f"--input_file={corpus},{p}", f"--output_dir={out}", "--dupe_factor=1",
                  *COMMON)
-  assert_one_line_error(result, "create_pretraining_data", str(p), "line 4", "UTF-8",
-                        "--invalid_utf8=replace")
+  faults.assert_one_line_error(result, "create_pretraining_data", str(p), "line 4", "UTF-8",
+                               "--invalid_utf8=replace")
   assert_nothing_complete(out)
   again = _prep(f"--input_file={corpus},{p}", f"--output_dir={out}", "--dupe_factor=1",
                 "--invalid_utf8=replace", *COMMON)
@@ -288,18 +280,11 @@ def test_rerun_with_another_flag_is_refused_naming_it(tmp_path, corpus):
                *COMMON).returncode == 0
   result = _prep(f"--input_file={corpus}", f"--output_dir={out}", "--dupe_factor=1",
                  "--masked_lm_prob=0.2", *COMMON)
-  assert_one_line_error(result, "create_pretraining_data", "--masked_lm_prob", str(out))
+  faults.assert_one_line_error(result, "create_pretraining_data", "--masked_lm_prob", str(out))
 
 
 # ---- output: full disk, a file in the way, read-only --------------------------------------
 
-def _file_size_limit(limit):
-  def preexec():
-    # Writes beyond `limit` fail with EFBIG instead of killing the process (SIGXFSZ): what
-    # a full disk looks like to the program (ENOSPC takes the same path).
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-  return preexec
 
 
 def test_full_disk_fails_cleanly_and_a_rerun_with_space_finishes(tmp_path, corpus):
@@ -307,8 +292,8 @@ def test_full_disk_fails_cleanly_and_a_rerun_with_space_finishes(tmp_path, corpu
   args = [f"--input_file={corpus}", "--dupe_factor=2", *COMMON]
   assert _prep(*args, f"--output_dir={reference}").returncode == 0
   assert max(map(len, _shards(reference).values())) > 64 << 10
-  result = _prep(*args, f"--output_dir={out}", preexec_fn=_file_size_limit(64 << 10))
-  assert_one_line_error(result, "create_pretraining_data", str(out), "File too large")
+  result = _prep(*args, f"--output_dir={out}", preexec_fn=faults.file_size_limit(64 << 10))
+  faults.assert_one_line_error(result, "create_pretraining_data", str(out), "File too large")
   assert_nothing_complete(out)
   rerun = _prep(*args, f"--output_dir={out}")
   assert rerun.returncode == 0, rerun.stderr[-3000:]
@@ -320,8 +305,8 @@ def test_output_dir_that_is_a_file(tmp_path, corpus):
   blocker.write_text("not a folder")
   for out in (blocker, blocker / "sub"):
     result = _prep(f"--input_file={corpus}", f"--output_dir={out}", "--dupe_factor=1", *COMMON)
-    assert_one_line_error(result, "create_pretraining_data", "--output_dir", str(blocker),
-                          "is a file")
+    faults.assert_one_line_error(result, "create_pretraining_data", "--output_dir", str(blocker),
+                                 "is a file")
   assert blocker.read_text() == "not a folder"
 
 
@@ -329,34 +314,20 @@ def test_output_file_that_is_a_directory(tmp_path, corpus):
   (tmp_path / "a.tfrecord").mkdir()
   result = _prep(f"--input_file={corpus}", f"--output_file={tmp_path / 'a.tfrecord'}",
                  "--dupe_factor=1")
-  assert_one_line_error(result, "create_pretraining_data", "--output_file",
-                        str(tmp_path / "a.tfrecord"), "is a directory")
+  faults.assert_one_line_error(result, "create_pretraining_data", "--output_file",
+                               str(tmp_path / "a.tfrecord"), "is a directory")
 
 
 @pytest.fixture
 def read_only_dir(tmp_path):
-  """A read-only folder: a tmpfs mounted ro where we may mount (root ignores chmod)."""
-  folder = tmp_path / "ro"
-  folder.mkdir()
-  if os.geteuid() != 0:
-    folder.chmod(0o555)
+  with faults.read_only_folder(tmp_path / "ro") as folder:
     yield folder
-    folder.chmod(0o755)
-    return
-  mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)],
-                           capture_output=True, check=False).returncode == 0
-  if not mounted:
-    pytest.skip("root without permission to mount: no way to make a read-only folder here")
-  try:
-    yield folder
-  finally:
-    subprocess.run(["umount", str(folder)], check=False)
 
 
 def test_read_only_output_location(read_only_dir, corpus):
   out = read_only_dir / "out"
   result = _prep(f"--input_file={corpus}", f"--output_dir={out}", "--dupe_factor=1", *COMMON)
-  assert_one_line_error(result, "create_pretraining_data", str(out))
+  faults.assert_one_line_error(result, "create_pretraining_data", str(out))
   assert not out.exists()
 
 
@@ -396,13 +367,14 @@ def test_stats_names_file_and_offset_of_a_corrupt_record(tmp_path, shard, damage
     data = b"one sentence per line.\n" * 10
   path.write_bytes(bytes(data))
   result = _run("data_prep.stats", str(path))
-  assert_one_line_error(result, "stats", str(path), *needles)
+  faults.assert_one_line_error(result, "stats", str(path), *needles)
   assert result.stdout == ""  # no summary of a partial read
 
 
 def test_stats_glob_that_matches_nothing(tmp_path):
   pattern = str(tmp_path / "part-*.tfrecord")
-  assert_one_line_error(_run("data_prep.stats", pattern), "stats", pattern, "matches no file")
+  faults.assert_one_line_error(_run("data_prep.stats", pattern), "stats", pattern,
+                               "matches no file")
 
 
 def test_train_sentencepiece_bad_input_leaves_no_model(tmp_path, corpus):
@@ -411,10 +383,10 @@ def test_train_sentencepiece_bad_input_leaves_no_model(tmp_path, corpus):
   p.write_bytes(open(corpus, "rb").read() + "\n\nCaf\u00e9.\n".encode("latin-1"))
   result = _run("data_prep.train_sentencepiece", f"--input_file={p}",
                 f"--model_prefix={prefix}", "--vocab_size=200", "--num_threads=1")
-  assert_one_line_error(result, "train_sentencepiece", str(p), "line", "UTF-8")
+  faults.assert_one_line_error(result, "train_sentencepiece", str(p), "line", "UTF-8")
   result = _run("data_prep.train_sentencepiece", f"--input_file={tmp_path / 'no-*.txt'}",
                 f"--model_prefix={prefix}", "--vocab_size=200")
-  assert_one_line_error(result, "train_sentencepiece", "no-*.txt", "matches no file")
+  faults.assert_one_line_error(result, "train_sentencepiece", "no-*.txt", "matches no file")
   assert os.listdir(tmp_path) == sorted(os.listdir(tmp_path)) and not [
       n for n in os.listdir(tmp_path) if n.startswith("m.")]
 
@@ -424,7 +396,7 @@ def test_beam_pipeline_bad_model_is_one_line(tmp_path, corpus):
   model.write_bytes(open(resources.DEFAULT_SPM_MODEL, "rb").read()[:3000])
   result = _run("data_prep.beam_pipeline", "--runner=DirectRunner", f"--input_file={corpus}",
                 f"--output_dir={tmp_path / 'beam'}", f"--spm_model_file={model}")
-  assert_one_line_error(result, "beam_pipeline", str(model), ".model")
+  faults.assert_one_line_error(result, "beam_pipeline", str(model), ".model")
   assert not (tmp_path / "beam").exists()
 
 
@@ -435,7 +407,7 @@ def test_beam_pipeline_bad_input_is_one_line(tmp_path, docs):
   result = _run("data_prep.beam_pipeline", "--runner=DirectRunner", f"--input_file={empty}",
                 f"--output_dir={tmp_path / 'beam'}", "--max_seq_length=64", "--dupe_factor=1",
                 "--num_output_shards=2")
-  assert_one_line_error(result, "beam_pipeline", "no instance")
+  faults.assert_one_line_error(result, "beam_pipeline", "no instance")
   assert not list((tmp_path / "beam").glob("part-*"))
   full = gzip.compress(("\n\n".join("\n".join(d) for d in docs * 4) + "\n").encode())
   cut = tmp_path / "cut.txt.gz"
@@ -443,5 +415,5 @@ def test_beam_pipeline_bad_input_is_one_line(tmp_path, docs):
   result = _run("data_prep.beam_pipeline", "--runner=DirectRunner", f"--input_file={cut}",
                 f"--output_dir={tmp_path / 'beam2'}", "--max_seq_length=64", "--dupe_factor=1",
                 "--num_output_shards=2")
-  assert_one_line_error(result, "beam_pipeline", str(cut), "truncated")
+  faults.assert_one_line_error(result, "beam_pipeline", str(cut), "truncated")
   assert not list((tmp_path / "beam2").glob("part-*"))

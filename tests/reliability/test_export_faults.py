@@ -11,12 +11,9 @@
 
 CLIs run as a user runs them (subprocess, `python -m`); library-level cases run in-process.
 """
-import contextlib
 import glob
 import json
 import os
-import re
-import resource
 import shutil
 import signal
 import socket
@@ -26,6 +23,8 @@ import time
 
 import numpy as np
 import pytest
+
+from tests.reliability import faults
 
 from tests.conftest import REPO_ROOT
 
@@ -40,15 +39,6 @@ def _run(module, *args, preexec_fn=None):
                         capture_output=True, text=True, timeout=600, preexec_fn=preexec_fn)
 
 
-def _one_line_error(result, prog, *words):
-  """Asserts exit 1, no traceback, exactly one `prog: error:` line holding `words`."""
-  assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-3000:]
-  assert "Traceback" not in result.stderr, result.stderr[-3000:]
-  lines = [line for line in result.stderr.splitlines() if re.match(r"^[\w.]+: error: ", line)]
-  assert len(lines) == 1 and lines[0].startswith(f"{prog}: error: "), result.stderr[-3000:]
-  for word in words:
-    assert word in lines[0], lines[0]
-  return lines[0]
 
 
 def _snapshot(root):
@@ -98,7 +88,7 @@ def test_convert_refuses_an_existing_prefix_then_overwrites_it(tmp_path, tiny_ch
   before = _snapshot(out)
   result = _run("albert_tf.convert", "--from=ours", "--to=tf1", f"--input={second}",
                 f"--output={prefix}")
-  _one_line_error(result, "albert_tf.convert", f"--output={prefix}", "--overwrite")
+  faults.assert_one_line_error(result, "albert_tf.convert", f"--output={prefix}", "--overwrite")
   assert _snapshot(out) == before  # not one byte changed
 
   result = _run("albert_tf.convert", "--from=ours", "--to=tf1", f"--input={second}",
@@ -189,12 +179,6 @@ def test_serving_versions_ignore_temporaries_and_remove_dead_ones(tmp_path):
 
 # ---- full disk, read-only, a file in the way ----------------------------------------------------
 
-def _file_size_limit(limit):
-  def preexec():
-    # Writes past the limit then fail with EFBIG (SIGXFSZ would kill the process instead).
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-  return preexec
 
 
 def test_full_disk_during_serving_export(tmp_path, tiny_checkpoints):
@@ -206,39 +190,17 @@ def test_full_disk_during_serving_export(tmp_path, tiny_checkpoints):
   base = tmp_path / "models"
   result = _run("export.export_serving", f"--init_checkpoint={tf1}",
                 f"--model_base_path={base}", "--seq_length=16",
-                preexec_fn=_file_size_limit(200_000))  # < the 1.9 MB of albert_tiny's weights
-  _one_line_error(result, "export.export_serving", f"--model_base_path={base}",
-                  "File too large", "ulimit")
+                preexec_fn=faults.file_size_limit(200_000))  # < the 1.9 MB of albert_tiny's weights
+  faults.assert_one_line_error(result, "export.export_serving", f"--model_base_path={base}",
+                               "File too large", "ulimit")
   assert not _versions(base) and not _temps(base)
-
-
-@contextlib.contextmanager
-def _read_only_dir(path):
-  """A directory writes to which fail: chmod 555, or as root (who ignores modes) a read-only
-  tmpfs mount."""
-  path.mkdir()
-  if os.geteuid() != 0:
-    path.chmod(0o555)
-    try:
-      yield path
-    finally:
-      path.chmod(0o755)
-    return
-  mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(path)],
-                           capture_output=True, check=False)
-  if mounted.returncode != 0:
-    pytest.skip(f"root without mount rights here: {mounted.stderr.decode()[:200]}")
-  try:
-    yield path
-  finally:
-    subprocess.run(["umount", str(path)], check=False)
 
 
 def test_read_only_and_file_outputs_fail_cleanly(tmp_path):
   from albert_tf import errors
   from export import hub_models
   from export import versioning
-  with _read_only_dir(tmp_path / "ro") as ro:
+  with faults.read_only_folder(tmp_path / "ro") as ro:
     with pytest.raises(errors.UserError, match=r"--export_dir=.*[Rr]ead-only|ermission") as err:
       hub_models.export_hub("preprocessor", str(ro / "pre"))
     assert "\n" not in str(err.value) and os.listdir(ro) == []
@@ -263,7 +225,7 @@ def test_read_only_and_file_outputs_fail_cleanly(tmp_path):
 ])
 def test_missing_checkpoint(tmp_path, module, args, output):
   result = _run(module, *[a.format(t=tmp_path) for a in args])
-  _one_line_error(result, module, f"{tmp_path}/nope")
+  faults.assert_one_line_error(result, module, f"{tmp_path}/nope")
   assert not (tmp_path / output).exists()
 
 
@@ -280,8 +242,8 @@ def test_truncated_checkpoint_at_the_cli(tmp_path, tiny_checkpoints):
   base = tmp_path / "models"
   result = _run("export.export_serving", f"--init_checkpoint={broken}",
                 f"--model_base_path={base}")
-  _one_line_error(result, "export.export_serving", f"--init_checkpoint={broken}",
-                  "corrupt or truncated")
+  faults.assert_one_line_error(result, "export.export_serving", f"--init_checkpoint={broken}",
+                               "corrupt or truncated")
   assert not _versions(base) and not _temps(base)
 
 

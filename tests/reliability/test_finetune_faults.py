@@ -5,17 +5,17 @@ inputs: each must exit 1 with `PROG: error: ...` naming the file and line / item
 no traceback, and leave no results.json or best checkpoint behind. Cases that need no CLI
 (a NaN loss in the loop, a full disk, a read-only output folder) are tested in process.
 """
-import contextlib
 import json
 import os
 import resource
 import signal
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import pytest
+
+from tests.reliability import faults
 
 from albert_tf import errors
 
@@ -33,15 +33,6 @@ def _cli(module, *args):
                         capture_output=True, text=True, timeout=600)
 
 
-def _assert_one_line_error(proc, prog, *expected):
-  """Exit 1, `prog: error: ...` naming every `expected` piece, no traceback."""
-  assert proc.returncode == 1, proc.stderr[-3000:]
-  assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-  lines = [line for line in proc.stderr.splitlines() if line.startswith(f"{prog}: error: ")]
-  assert len(lines) == 1, proc.stderr[-3000:]
-  for piece in expected:
-    assert piece in lines[0], lines[0]
-  return lines[0]
 
 
 def _assert_no_results(output_dir):
@@ -73,7 +64,7 @@ def test_run_classifier_non_utf8_tsv_names_file_and_line(tmp_path):
     f.write("caf\u00e9 cr\u00e8me\t1\n".encode("latin-1"))    # line 10, in Latin-1
   out = tmp_path / "out"
   proc = _run_classifier(data, out)
-  _assert_one_line_error(proc, "run_classifier", "train.tsv:10:", "not UTF-8", "iconv")
+  faults.assert_one_line_error(proc, "run_classifier", "train.tsv:10:", "not UTF-8", "iconv")
   _assert_no_results(out)
 
 
@@ -81,7 +72,7 @@ def test_run_classifier_empty_dev_file_reports_no_metric(tmp_path):
   data = _sst2(tmp_path / "data", dev_rows=[])                # a header and nothing else
   out = tmp_path / "out"
   proc = _run_classifier(data, out)
-  _assert_one_line_error(proc, "run_classifier", "dev.tsv", "no data rows")
+  faults.assert_one_line_error(proc, "run_classifier", "dev.tsv", "no data rows")
   assert '"accuracy"' not in proc.stdout
   _assert_no_results(out)
 
@@ -96,7 +87,8 @@ def test_run_classifier_nan_label_names_file_and_line(tmp_path):
   (data / "train.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
   out = tmp_path / "out"
   proc = _run_classifier(data, out, task="STS-B")
-  _assert_one_line_error(proc, "run_classifier", "train.tsv:4:", "'nan'", "not a finite number")
+  faults.assert_one_line_error(proc, "run_classifier", "train.tsv:4:", "'nan'",
+                               "not a finite number")
   _assert_no_results(out)
 
 
@@ -105,7 +97,7 @@ def test_run_classifier_missing_init_checkpoint_names_the_flag(tmp_path):
   out = tmp_path / "out"
   missing = tmp_path / "albert_base" / "model.ckpt-best"
   proc = _run_classifier(data, out, f"--init_checkpoint={missing}")
-  _assert_one_line_error(proc, "run_classifier", f"--init_checkpoint={missing}", "no such")
+  faults.assert_one_line_error(proc, "run_classifier", f"--init_checkpoint={missing}", "no such")
   _assert_no_results(tmp_path)
 
 
@@ -114,7 +106,7 @@ def test_run_classifier_output_dir_that_is_a_file(tmp_path):
   out = tmp_path / "out"
   out.write_text("not a folder\n")
   proc = _run_classifier(data, out)
-  _assert_one_line_error(proc, "run_classifier", f"--output_dir={out}", "is a file")
+  faults.assert_one_line_error(proc, "run_classifier", f"--output_dir={out}", "is a file")
   assert out.read_text() == "not a folder\n"
   _assert_no_results(tmp_path)
 
@@ -138,7 +130,7 @@ def test_run_squad_wrong_json_types_name_file_and_question(tmp_path):
   out = tmp_path / "out"
   proc = _cli("albert_tf.finetune.run_squad", "--version=1.1", f"--train_file={path}",
               f"--predict_file={path}", f"--output_dir={out}", *TINY)
-  _assert_one_line_error(proc, "run_squad", str(path), "qas[1] (id 'q-bad')", expected)
+  faults.assert_one_line_error(proc, "run_squad", str(path), "qas[1] (id 'q-bad')", expected)
   _assert_no_results(out)
 
 
@@ -148,7 +140,7 @@ def test_squad_split_not_json_names_file_and_position(tmp_path):
   train, predict = tmp_path / "train.json", tmp_path / "predict.json"
   proc = _cli("albert_tf.finetune.squad_split", f"--input={path}", f"--train_output={train}",
               f"--predict_output={predict}")
-  _assert_one_line_error(proc, "squad_split", f"{path}:2:", "not JSON")
+  faults.assert_one_line_error(proc, "squad_split", f"{path}:2:", "not JSON")
   assert not train.exists() and not predict.exists()
 
 
@@ -192,7 +184,6 @@ def test_diverging_loss_stops_training_at_its_step(tmp_path):
   assert not os.path.exists(tmp_path / "last")   # the run did not end as if complete
 
 
-@contextlib.contextmanager
 def _file_size_limit(limit):
   """RLIMIT_FSIZE for this process (writes past it fail with EFBIG, SIGXFSZ ignored)."""
   old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
@@ -211,7 +202,7 @@ def test_full_disk_checkpoint_and_results_write_fail_in_one_line(tmp_path):
   checkpoint = tf.train.Checkpoint(v=tf.Variable(tf.zeros([64, 1024])))   # 256 KiB
   prefix = str(tmp_path / "best" / "ckpt")
   results = tmp_path / "results.json"
-  with _file_size_limit(16 * 1024):
+  with faults.in_process_file_size_limit(16 * 1024):
     with pytest.raises(errors.UserError, match=r"best/ckpt: cannot write the checkpoint "
                        r"\(File too large\): the file size limit"):
       finetuning_loop.write_checkpoint(checkpoint, prefix)
@@ -222,30 +213,9 @@ def test_full_disk_checkpoint_and_results_write_fail_in_one_line(tmp_path):
   assert not os.path.exists(prefix + ".index") and not os.path.exists(prefix + "_temp")
 
 
-@contextlib.contextmanager
-def _read_only_dir():
-  """A folder writes to which fail: chmod 0o555 as a user; as root (who ignores modes) a
-  read-only tmpfs."""
-  with tempfile.TemporaryDirectory() as parent:
-    folder = os.path.join(parent, "ro")
-    os.mkdir(folder)
-    if os.geteuid() != 0:
-      os.chmod(folder, 0o555)
-      try:
-        yield folder
-      finally:
-        os.chmod(folder, 0o755)
-      return
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", folder], check=True)
-    try:
-      yield folder
-    finally:
-      subprocess.run(["umount", folder], check=True)
-
-
-def test_read_only_output_dir_fails_before_training():
+def test_read_only_output_dir_fails_before_training(tmp_path):
   from albert_tf.finetune import runner  # pylint: disable=import-outside-toplevel
-  with _read_only_dir() as folder:
+  with faults.read_only_folder(tmp_path / "ro") as folder:
     output_dir = os.path.join(folder, "run")
     with pytest.raises(OSError) as e:
       runner.check_output_dir(output_dir)

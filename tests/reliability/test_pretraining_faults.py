@@ -9,14 +9,14 @@ complete checkpoint still the one a rerun resumes from after a failed save.
 """
 import json
 import os
-import resource
 import shutil
-import signal
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+
+from tests.reliability import faults
 import tensorflow as tf
 
 from albert_tf import pretraining_loop
@@ -66,15 +66,6 @@ def _run_cli(args, timeout=240, preexec_fn=None):
                         capture_output=True, text=True, timeout=timeout, preexec_fn=preexec_fn)
 
 
-def _assert_one_line_error(result, *words):
-  """Exit code 1, one `run_pretraining: error:` line holding `words`, no traceback."""
-  assert result.returncode == 1, (result.returncode, result.stderr[-3000:])
-  assert "Traceback" not in result.stderr, result.stderr[-3000:]
-  lines = [line for line in result.stderr.splitlines() if "run_pretraining: error:" in line]
-  assert len(lines) == 1, result.stderr[-3000:]
-  for word in words:
-    assert word in lines[0], (word, lines[0])
-  return lines[0]
 
 
 def _write_file(path, examples):
@@ -97,8 +88,8 @@ def test_cli_input_of_empty_files_fails_at_start_up_naming_them(tmp_path, model_
     (tmp_path / f"empty-{i}.tfrecord").write_bytes(b"")
   pattern = str(tmp_path / "empty-*.tfrecord")
   result = _run_cli(_cli_args(pattern, tmp_path / "out", model_file), timeout=120)
-  _assert_one_line_error(result, "--input_file=", "empty-*.tfrecord", "no records",
-                         "empty-0.tfrecord")
+  faults.assert_one_line_error(result, "run_pretraining", "--input_file=", "empty-*.tfrecord",
+                               "no records", "empty-0.tfrecord")
   assert not tf.train.latest_checkpoint(str(tmp_path / "out"))
   assert not (tmp_path / "out" / "config.json").exists()
 
@@ -165,7 +156,7 @@ def test_impossible_flag_values_are_refused_naming_flag_and_value(records, tmp_p
 
 def test_cli_bad_flag_is_one_line(records, tmp_path, model_file):
   result = _run_cli(_cli_args(records, tmp_path / "out", model_file, "--learning_rate=nan"))
-  _assert_one_line_error(result, "--learning_rate=nan", "finite")
+  faults.assert_one_line_error(result, "run_pretraining", "--learning_rate=nan", "finite")
   assert not (tmp_path / "out").exists()
 
 
@@ -290,21 +281,8 @@ def test_output_dir_that_is_a_file_is_refused(records, tmp_path):
 
 @pytest.fixture
 def read_only_dir(tmp_path):
-  """A directory nothing can be written to: a read-only tmpfs as root (root ignores file
-  modes), a mode-0555 directory otherwise."""
-  path = tmp_path / "ro"
-  path.mkdir()
-  if os.geteuid() != 0:
-    path.chmod(0o555)
-    yield path
-    path.chmod(0o755)
-    return
-  mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(path)],
-                           capture_output=True, check=False).returncode == 0
-  if not mounted:
-    pytest.skip("running as root where tmpfs cannot be mounted: no read-only directory")
-  yield path
-  subprocess.run(["umount", str(path)], check=True)
+  with faults.read_only_folder(tmp_path / "ro") as folder:
+    yield folder
 
 
 @pytest.mark.parametrize("where", ["inside", "itself"])
@@ -318,16 +296,11 @@ def test_read_only_output_dir_is_refused_at_start_up(records, read_only_dir, whe
 def test_cli_model_config_file_that_is_not_json_is_one_line(records, tmp_path):
   (tmp_path / "bad.json").write_text('{"vocab_size": 60,\n "hidden_size": }')
   result = _run_cli(_cli_args(records, tmp_path / "out", str(tmp_path / "bad.json")))
-  _assert_one_line_error(result, "--albert_config_file", "bad.json", "line 2")
+  faults.assert_one_line_error(result, "run_pretraining", "--albert_config_file", "bad.json",
+                               "line 2")
 
 
 # --- 4c. full disk while saving a checkpoint ---------------------------------------------------
-def _file_size_limit(limit_bytes):
-  def preexec():
-    # Writes past the limit fail with EFBIG instead of killing the process (SIGXFSZ).
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
-  return preexec
 
 
 def test_cli_full_disk_during_checkpoint_save_keeps_the_last_checkpoint(finished_run, tmp_path,
@@ -340,8 +313,10 @@ def test_cli_full_disk_during_checkpoint_save_keeps_the_last_checkpoint(finished
   out = tmp_path / "out"
   shutil.copytree(finished_run, out)
   records = json.loads((out / "config.json").read_text())["pretraining"]["input_file"]
-  result = _run_cli(_cli_args(records, out, model_file), preexec_fn=_file_size_limit(64 << 10))
-  _assert_one_line_error(result, "--output_dir=", "File too large", "resumes from", "ckpt-3")
+  result = _run_cli(_cli_args(records, out, model_file),
+                    preexec_fn=faults.file_size_limit(64 << 10))
+  faults.assert_one_line_error(result, "run_pretraining", "--output_dir=", "File too large",
+                               "resumes from", "ckpt-3")
   latest = tf.train.latest_checkpoint(str(out))
   assert latest.endswith("ckpt-3")
   ckpt_load.load(AlbertPretrainer(MODEL).ensure_built(), latest)  # strict: every variable
