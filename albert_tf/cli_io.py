@@ -9,8 +9,8 @@ Expected failures TensorFlow reports in its own terms, turned into UserError her
     `No space left on device`, `Read-only file system`, ...) as the OSError it stands for,
     so `errors.describe` words it like any other.
   - `reading_checkpoint(flag, path)`: a checkpoint that does not match the model
-    (CheckpointMismatchError), a one-line ValueError raised on purpose by
-    albert_tf.checkpoints (no checkpoint there, format unknown, ...), a corrupt or
+    (CheckpointMismatchError), a one-line UserError raised by albert_tf.checkpoints (no
+    checkpoint there, format unknown, ...), a corrupt or
     truncated file (the checkpoint reader's errors, DataLossError, safetensors' errors),
     or a file-system error on the way (a missing shard, a full /tmp).
   - `writing_output(flag, path)`: OSErrors and file-system OpErrors while writing.
@@ -100,29 +100,17 @@ def _raised_in(e, fragment):
   return bool(frames) and fragment in frames[-1].filename.replace(os.sep, "/")
 
 
-def _raised_by_module(e, prefix):
-  """True when e was raised by code of the modules under `prefix` (its innermost frame)."""
-  tb = e.__traceback__
-  if tb is None:
-    return False
-  while tb.tb_next is not None:
-    tb = tb.tb_next
-  return tb.tb_frame.f_globals.get("__name__", "").startswith(prefix)
-
-
 def checkpoint_error(e, flag, path):
   """UserError for an expected failure reading checkpoint `path` (given as `flag`), else None."""
   where = f"{flag}={path}"
-  if isinstance(e, errors.UserError):
-    return e
   if isinstance(e, CheckpointMismatchError):
     return errors.UserError(f"{e}: check that the config (--albert_config_file, --preset or "
                             "the one beside the checkpoint) is the checkpoint's")
-  if isinstance(e, ValueError) and _raised_by_module(e, "albert_tf.checkpoints"):
+  if isinstance(e, errors.UserError):
     # albert_tf.checkpoints' own one-line errors; most already name the path or the flags.
     message = str(e)
-    return errors.UserError(message if str(path) in message or "--" in message
-                            else f"{where}: {message}")
+    return e if str(path) in message or "--" in message else errors.UserError(
+        f"{where}: {message}")
   corrupt = (isinstance(e, tf.errors.DataLossError)
              or (isinstance(e, (tf.errors.OpError, IndexError))
                  and _raised_in(e, "tensorflow/python/training/py_checkpoint_reader"))

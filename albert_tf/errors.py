@@ -41,6 +41,21 @@ _OS_HINTS = {
 }
 
 
+# Writes refused for lack of room or rights (not a bug: rerunning with space or rights works).
+STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES,
+                  errno.EPERM)
+
+
+def storage_hint(e):
+  """What to do about OSError `e` when it is a write refused for lack of room or rights, else
+  None.
+
+  >>> storage_hint(OSError(errno.EFBIG, "File too large", "ckpt.index"))
+  'the file size limit was reached: raise the limit (ulimit -f) or write elsewhere'
+  """
+  return _OS_HINTS[e.errno] if isinstance(e, OSError) and e.errno in STORAGE_ERRNOS else None
+
+
 def describe(e):
   """One-line message for an expected failure `e`; None when `e` is a bug (keep the traceback)."""
   if isinstance(e, UserError):

@@ -28,13 +28,8 @@ import time
 
 import tensorflow as tf
 
-from albert_tf.errors import UserError
-
-# The strerror texts of a write that failed for lack of room or rights (TensorFlow's file
-# errors carry them, e.g. "...; No space left on device"); any other error is not ours to
-# explain (an out-of-memory ResourceExhaustedError, say) and keeps its traceback.
-STORAGE_FAILURES = ("No space left on device", "File too large", "Disk quota exceeded",
-                    "Read-only file system", "Permission denied")
+from albert_tf import cli_io
+from albert_tf import errors
 
 TRAIN_METRICS = ("loss", "masked_lm_loss", "masked_lm_accuracy", "sentence_order_loss",
                  "sentence_order_accuracy")
@@ -100,16 +95,16 @@ def writing(output_dir):
   try:
     yield
   except (tf.errors.OpError, OSError) as e:
-    message = e.message if isinstance(e, tf.errors.OpError) else str(e)
-    reason = next((r for r in STORAGE_FAILURES if r.lower() in (message or "").lower()), None)
-    if reason is None:
+    os_error = e if isinstance(e, OSError) else cli_io.filesystem_error(e)
+    if errors.storage_hint(os_error) is None:
       raise
+    reason = os_error.strerror
     latest = tf.train.latest_checkpoint(output_dir)
     resume = (f"training resumes from {latest}" if latest
               else "no checkpoint was completed, training restarts from the beginning")
-    raise UserError(f"--output_dir={output_dir}: cannot write ({reason}): free space, raise "
-                    f"the file size limit or fix the rights, then rerun the same command "
-                    f"({resume})") from None
+    raise errors.UserError(f"--output_dir={output_dir}: cannot write ({reason}): free space, "
+                           f"raise the file size limit or fix the rights, then rerun the same "
+                           f"command ({resume})") from None
 
 
 def read_history(path):
@@ -129,8 +124,8 @@ def read_history(path):
     except json.JSONDecodeError as e:
       if number == len(lines):
         continue
-      raise UserError(f"{path}, line {number}: not JSON ({e.msg}): remove the line (it is "
-                      f"only the training history)") from None
+      raise errors.UserError(f"{path}, line {number}: not JSON ({e.msg}): remove the line "
+                             f"(it is only the training history)") from None
     latest[(record["kind"], record["step"])] = record
   return sorted(latest.values(), key=lambda r: (r["step"], r["kind"]))
 

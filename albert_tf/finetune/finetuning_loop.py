@@ -35,6 +35,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras
 
+from albert_tf import cli_io
 from albert_tf import configs
 from albert_tf import errors
 from albert_tf import optimization
@@ -87,30 +88,19 @@ def train_dataset(features, batch_size, seed):
   return ds.batch(batch_size, drop_remainder=True).prefetch(2)
 
 
-# TensorFlow's messages for a write that failed because of the disk, not a bug: the OS's
-# strerror texts (TF reports them as OutOfRange / ResourceExhausted / Unknown errors).
-_DISK_ERRORS = {"No space left on device": "the disk is full: free space or choose another "
-                "--output_dir, then rerun",
-                "File too large": "the file size limit was reached: raise it (ulimit -f) or "
-                "choose another --output_dir",
-                "Disk quota exceeded": "the disk quota is exceeded: free space or choose "
-                "another --output_dir",
-                "Read-only file system": "choose a writable --output_dir",
-                "Permission denied": "choose a writable --output_dir"}
-
-
 def write_checkpoint(checkpoint, prefix):
   """checkpoint.write(prefix); a write the disk refused is a one-line errors.UserError."""
   try:
     checkpoint.write(prefix)
   except tf.errors.OpError as e:
-    for reason, advice in _DISK_ERRORS.items():
-      if reason in e.message:
-        # TF writes into <prefix>_temp/ and renames at the end: drop the partial files.
-        shutil.rmtree(prefix + "_temp", ignore_errors=True)
-        raise errors.UserError(f"{prefix}: cannot write the checkpoint ({reason}): "
-                               f"{advice}") from None
-    raise
+    os_error = cli_io.filesystem_error(e)
+    hint = errors.storage_hint(os_error)
+    if hint is None:
+      raise
+    # TF writes into <prefix>_temp/ and renames at the end: drop the partial files.
+    shutil.rmtree(prefix + "_temp", ignore_errors=True)
+    raise errors.UserError(f"{prefix}: cannot write the checkpoint ({os_error.strerror}): "
+                           f"{hint}") from None
 
 
 _PREDICT_FNS = weakref.WeakKeyDictionary()   # model → its traced inference function

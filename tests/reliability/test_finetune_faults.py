@@ -220,4 +220,5 @@ def test_read_only_output_dir_fails_before_training(tmp_path):
     with pytest.raises(OSError) as e:
       runner.check_output_dir(output_dir)
     message = errors.describe(e.value)
-    assert message and folder in message and ("read-only" in message or "permission" in message)
+    assert message and str(folder) in message
+    assert "read-only" in message or "permission" in message
