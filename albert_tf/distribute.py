@@ -93,6 +93,13 @@ def _tf_config_num_workers():
   return sum(len(cluster.get(job, [])) for job in ("chief", "worker"))
 
 
+def is_multi_worker(strategy="auto", tpu=None):
+  """Whether make_strategy(strategy, tpu) builds a MultiWorkerMirroredStrategy, which must be
+  made before any TensorFlow op runs (it configures collective ops at program start-up)."""
+  return strategy == "multi_worker" or (strategy == "auto" and not tpu
+                                        and _tf_config_num_workers() > 1)
+
+
 def make_strategy(strategy="auto", tpu=None, tpu_zone=None, gcp_project=None,
                   tpu_timeout_s=120.0):
   """Returns the tf.distribute.Strategy for the flags (see the module docstring)."""

@@ -219,9 +219,14 @@ def _is_chief(strategy):
 
 
 def _run(config):
+  def make_strategy():
+    return distribute.make_strategy(config.strategy, config.tpu or None,
+                                    config.tpu_zone or None, config.gcp_project or None)
+  # The start-up checks read records with TensorFlow ops; a multi-worker strategy must exist
+  # before the first op, any other comes after the checks (a bad flag never waits on a TPU).
+  strategy = make_strategy() if distribute.is_multi_worker(config.strategy, config.tpu) else None
   _start_up(config)
-  strategy = distribute.make_strategy(config.strategy, config.tpu or None,
-                                      config.tpu_zone or None, config.gcp_project or None)
+  strategy = strategy or make_strategy()
   chief = _is_chief(strategy)
   # Non-chief workers of a multi-worker job must also save (collective reads), into scratch.
   ckpt_dir = config.output_dir if chief else os.path.join(

@@ -68,6 +68,13 @@ def _shards(out):
 
 # ---- processes: a worker killed, the main process killed, Ctrl-C -------------------------
 
+def _as_from_a_terminal():
+  """Default SIGINT handling, as a shell gives a foreground command: pytest-xdist's workers
+  ignore SIGINT, and a program started with SIGINT ignored keeps ignoring it (the Unix
+  convention for background jobs, which Python follows)."""
+  signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class _LongRun:
   """create_pretraining_data on a job that takes far longer than the test waits."""
 
@@ -79,7 +86,7 @@ class _LongRun:
         [sys.executable, "-m", "data_prep.create_pretraining_data", f"--input_file={corpus}",
          f"--output_dir={self.out}", "--dupe_factor=400", *COMMON],
         cwd=REPO, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+        start_new_session=True, preexec_fn=_as_from_a_terminal)
 
   def wait_for_workers(self, n=2, timeout=60):
     """The worker pids, once `n` workers run and have opened their temporary shards."""
