@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
-# The main job, end to end on one CPU machine (about 8 minutes on 2 cores):
+# The main job, end to end on one CPU machine (about 10 minutes on 2 cores):
 #   1. set up .venv with the pinned requirements (once)
-#   2. data_prep on the shipped corpus (albert_tf/assets/books.txt.gz, 537 chapters of 10
-#      public-domain novels) with the official 30k-clean SentencePiece vocab; every 25th
-#      chapter is held out for evaluation (separate text → separate records)
-#   3. pretrain a small ALBERT (E=64, H=128, 4 shared layers; LAMB lr 3e-3) from scratch on CPU.
-#      The rate matters: at batch 32, LAMB 2e-2 / 6e-2 and AdamW 1e-3 - 3e-3 all sat on the
-#      unigram plateau (held-out MLM accuracy = always predicting ","); LAMB 3e-3 leaves it
-#      after ~250 steps (BUILD.md, "Pretraining" has the measured curve).
-#   4. evaluate on the held-out records (every 400 steps: the held-out curve), next to
-#      input-blind baselines
+#   2. split the shipped corpora (albert_tf/assets: 10 public-domain novels, Wikipedia articles,
+#      news stories) by whole documents: every 25th document is held out for evaluation
+#   3. data_prep with the official 30k-clean SentencePiece vocab: SOP pairs + n-gram masks
+#   4. pretrain a small ALBERT (E=64, H=128, 4 shared layers) from scratch on CPU: a shortened
+#      form of the CPU recipe (experiments/results/recipe_search, r2): seq 64, batch 128, LAMB
+#      1e-2 with 100 warmup steps, 600 steps; held-out evaluation every 200 steps, beside
+#      input-blind baselines (unigram for MLM, majority label for SOP)
 #   5. export: TF Hub encoder (+ .mlm) and preprocessor, and a TF Serving model (raw text in)
 #   6. print where everything is
 #
@@ -22,35 +20,20 @@ source scripts/venv.sh
 ensure_venv requirements.txt
 
 OUT="${1:-runs/demo}"
-STEPS="${DEMO_STEPS:-1200}"
-SEQ=128
-PREDS=20
-mkdir -p "$OUT/text"
+STEPS="${DEMO_STEPS:-600}"
+SEQ=64
+PREDS=10
+mkdir -p "$OUT"
 START=$(date +%s)
 
-echo "[1/5] splitting the corpus: every 25th chapter held out"
-python - "$OUT/text" <<'EOF'
-import gzip, os, sys
-from albert_tf import resources
-docs, doc = [], []
-with gzip.open(resources.DEFAULT_CORPUS, "rt", encoding="utf-8") as f:
-  for line in f:
-    if line.strip():
-      doc.append(line)
-    elif doc:
-      docs.append(doc); doc = []
-docs += [doc] if doc else []
-for name, keep in (("train", lambda i: i % 25 != 12), ("heldout", lambda i: i % 25 == 12)):
-  part = [d for i, d in enumerate(docs) if keep(i)]
-  with open(os.path.join(sys.argv[1], name + ".txt"), "w", encoding="utf-8") as f:
-    f.write("\n".join("".join(d) for d in part))
-  print(f"  {name}: {len(part)} chapters, {sum(map(len, part))} sentences")
-EOF
+echo "[1/5] splitting the shipped corpora: every 25th document held out"
+python -m experiments.corpus --output_dir="$OUT/text" \
+    --corpora=books.txt.gz,wiki.txt.gz,news.txt.gz --heldout_every=25
 
 echo "[2/5] data_prep (official 30k vocab, SOP + n-gram masking, seq $SEQ)"
 python -m data_prep.create_pretraining_data --input_file="$OUT/text/train.txt" \
     --output_dir="$OUT/data/train" --max_seq_length=$SEQ --max_predictions_per_seq=$PREDS \
-    --dupe_factor=4 --num_output_shards=4 --num_workers=2 --random_seed=12345
+    --dupe_factor=5 --num_output_shards=4 --num_workers=2 --random_seed=12345
 python -m data_prep.create_pretraining_data --input_file="$OUT/text/heldout.txt" \
     --output_dir="$OUT/data/heldout" --max_seq_length=$SEQ --max_predictions_per_seq=$PREDS \
     --dupe_factor=1 --num_output_shards=1 --num_workers=1 --random_seed=54321
@@ -64,9 +47,10 @@ EOF
 python run_pretraining.py --albert_config_file="$OUT/albert_config.json" \
     --input_file="$OUT/data/train/*.tfrecord" --eval_input_file="$OUT/data/heldout/*.tfrecord" \
     --output_dir="$OUT/model" --max_seq_length=$SEQ --max_predictions_per_seq=$PREDS \
-    --train_batch_size=32 --optimizer=lamb --learning_rate=3e-3 --num_train_steps="$STEPS" \
-    --num_warmup_steps=100 --iterations_per_loop=50 --save_checkpoints_steps=400 \
-    --eval_every_steps=400 --do_eval --eval_batch_size=64 --max_eval_steps=100
+    --train_batch_size=128 --optimizer=lamb --learning_rate=1e-2 --num_train_steps="$STEPS" \
+    --num_warmup_steps=$(( STEPS < 200 ? STEPS / 2 : 100 )) --iterations_per_loop=50 \
+    --save_checkpoints_steps=200 --eval_every_steps=200 --do_eval --eval_batch_size=128 \
+    --max_eval_steps=100 --seed=12345
 
 echo "[4/5] held-out evaluation vs input-blind baselines"
 sed 's/^/  /' "$OUT/model/eval_results.txt"

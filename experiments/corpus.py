@@ -46,6 +46,14 @@ def split_documents(docs, heldout_every):
   return train, held
 
 
+def _read(path):
+  try:
+    with open(path, encoding="utf-8") as f:
+      return f.read()
+  except (OSError, UnicodeDecodeError):
+    return None
+
+
 def split_corpora(corpora, output_dir, heldout_every, max_documents=0):
   """Writes train.txt / heldout.txt / split.json; returns the split.json dict."""
   os.makedirs(output_dir, exist_ok=True)
@@ -63,10 +71,14 @@ def split_corpora(corpora, output_dir, heldout_every, max_documents=0):
   for split, docs in parts.items():
     if not docs:
       raise ValueError(f"the {split} split is empty: lower --heldout_every or add corpora")
+    text = "\n\n".join("\n".join(d) for d in docs) + "\n"
+    path = os.path.join(output_dir, f"{split}.txt")
+    if _read(path) == text:
+      continue  # unchanged: keep the file (and its mtime) so data_prep's rerun resumes
     tmp = os.path.join(output_dir, f".{split}.txt.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-      f.write("\n\n".join("\n".join(d) for d in docs) + "\n")
-    os.replace(tmp, os.path.join(output_dir, f"{split}.txt"))
+      f.write(text)
+    os.replace(tmp, path)
   with open(os.path.join(output_dir, "split.json"), "w") as f:
     json.dump(summary, f, indent=2)
   return summary

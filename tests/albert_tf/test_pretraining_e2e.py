@@ -59,14 +59,15 @@ def test_smoke(tmp_path):
 
 @pytest.mark.slow
 def test_demo_learns(tmp_path):
-  """`bash demo.sh` end to end (~7-10 min on 2 cores).
+  """`bash demo.sh` end to end (~10 min on 2 cores).
 
-  Conservative thresholds below the measured run (BUILD.md, "Pretraining"): held-out MLM
-  accuracy well above the unigram baseline (always predicting ","), SOP above chance.
+  Held-out MLM accuracy at least twice the unigram baseline (always predicting ","), and SOP
+  accuracy above the majority label by a margin: a model that ignores its input gets exactly
+  the majority rate, so it fails; 0.02 is 1.4 standard errors at the demo's 1,152 held-out
+  pairs (measured: README.md, BUILD.md §6).
   """
-  _run(["bash", "demo.sh", str(tmp_path / "demo")], timeout=1500)
+  _run(["bash", "demo.sh", str(tmp_path / "demo")], timeout=1800)
   results = read_eval_results(tmp_path / "demo" / "model" / "eval_results.txt")
-  assert results["masked_lm_loss"] < 6.5
-  assert results["masked_lm_accuracy"] >= 1.3 * results["unigram_baseline_accuracy"]
-  assert results["sentence_order_accuracy"] > 0.55
+  assert results["masked_lm_accuracy"] >= 2 * results["unigram_baseline_accuracy"]
+  assert results["sentence_order_accuracy"] >= results["sop_majority_accuracy"] + 0.02
   assert (tmp_path / "demo" / "model" / "loss_curve.png").exists()
