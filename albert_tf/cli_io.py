@@ -125,16 +125,9 @@ def checkpoint_error(e, flag, path):
   return errors.UserError(f"{where}: {message}") if message else None
 
 
-@contextlib.contextmanager
 def reading_checkpoint(flag, path):
   """Turns the expected failures of reading checkpoint `path` into UserError (see module doc)."""
-  try:
-    yield
-  except Exception as e:  # noqa: BLE001 -- re-raised unchanged unless checkpoint_error knows it
-    user_error = checkpoint_error(e, flag, path)
-    if user_error is None or user_error is e:
-      raise
-    raise user_error from e
+  return _translated(checkpoint_error, flag, path)
 
 
 def output_error(e, flag, path):
@@ -148,13 +141,18 @@ def output_error(e, flag, path):
   return errors.UserError(f"{flag}={path}: {message}")
 
 
-@contextlib.contextmanager
 def writing_output(flag, path):
   """Turns OSErrors and TF file-system errors while writing `path` into UserError."""
+  return _translated(output_error, flag, path)
+
+
+@contextlib.contextmanager
+def _translated(user_error_of, flag, path):
+  """Re-raises what `user_error_of(e, flag, path)` knows as a UserError, the rest unchanged."""
   try:
     yield
-  except Exception as e:  # noqa: BLE001 -- re-raised unchanged unless output_error knows it
-    user_error = output_error(e, flag, path)
+  except Exception as e:  # noqa: BLE001 -- re-raised unchanged unless user_error_of knows it
+    user_error = user_error_of(e, flag, path)
     if user_error is None or user_error is e:
       raise
     raise user_error from e

@@ -7,8 +7,6 @@ no traceback, and leave no results.json or best checkpoint behind. Cases that ne
 """
 import json
 import os
-import resource
-import signal
 import subprocess
 import sys
 
@@ -182,18 +180,6 @@ def test_diverging_loss_stops_training_at_its_step(tmp_path):
                                        "accuracy", config, str(tmp_path))
   assert len(evaluated) == 1                     # step 1 only: no metric of a diverged model
   assert not os.path.exists(tmp_path / "last")   # the run did not end as if complete
-
-
-def _file_size_limit(limit):
-  """RLIMIT_FSIZE for this process (writes past it fail with EFBIG, SIGXFSZ ignored)."""
-  old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
-  old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-  resource.setrlimit(resource.RLIMIT_FSIZE, (limit, old_limit[1]))
-  try:
-    yield
-  finally:
-    resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
-    signal.signal(signal.SIGXFSZ, old_handler)
 
 
 def test_full_disk_checkpoint_and_results_write_fail_in_one_line(tmp_path):
