@@ -111,19 +111,11 @@ def main(argv):
     from albert_tf import pretraining_loop  # imports TensorFlow
     pretraining_loop.run(config)
   except Exception as e:  # noqa: BLE001 -- only expected failures are reported; bugs re-raise
-    message = str(e) if isinstance(e, _expected_errors()) else errors.describe(e)
+    message = errors.describe(e)
     if message is None:
       raise  # a bug: keep the traceback
     print(f"run_pretraining: error: {message}", file=sys.stderr, flush=True)
     os._exit(1)  # a timed-out TPU connection thread may still be blocked in C++
-
-
-def _expected_errors():
-  """Expected failures that are not errors.UserError, from the modules already imported."""
-  names = (("albert_tf.distribute", "TPUConnectionError"),
-           ("albert_tf.pretraining_loop", "NonFiniteLossError"))
-  return tuple(getattr(sys.modules[module], name) for module, name in names
-               if module in sys.modules)
 
 
 def _model_config(configs):

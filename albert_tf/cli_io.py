@@ -34,7 +34,6 @@ Example:
     (['out'], ['f'])
 """
 import contextlib
-import errno
 import logging
 import os
 import re
@@ -56,9 +55,7 @@ _TEMP = re.compile(r"^\.tmp-(?P<tag>[A-Za-z0-9_]+)-(?P<host>[A-Za-z0-9_.]*)-(?P<
                    r"[0-9a-f]{8}$")
 # export/versioning.py's name before the writer's pid was recorded: `.tmp-<version>-<hex8>`.
 _LEGACY_TEMP = re.compile(r"^\.tmp-\d+-[0-9a-f]{8}$")
-_FS_ERRNOS = (errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT,
-              errno.EFBIG, errno.EISDIR, errno.ENOTDIR)
-_STRERROR_TO_ERRNO = {os.strerror(n): n for n in _FS_ERRNOS}
+_STRERROR_TO_ERRNO = {os.strerror(n): n for n in errors.OS_HINTS}
 _FUNCTION_NODE = re.compile(r"^\{\{function_node [^}]*\}\}\s*")
 _OP_SUFFIX = re.compile(r"\s*\[Op:[^\]]*\]\s*$")
 

@@ -26,7 +26,7 @@ from albert_tf.errors import UserError
 STRATEGIES = ("auto", "tpu", "mirrored", "multi_worker", "one_device")
 
 
-class TPUConnectionError(RuntimeError):
+class TPUConnectionError(UserError):
   """The TPU named by --tpu could not be resolved, reached or initialised in time."""
 
 

@@ -28,7 +28,7 @@ class UserError(ValueError):
   """A failure caused by input, flags or environment; its message says what, where, what to do."""
 
 
-_OS_HINTS = {
+OS_HINTS = {  # errno → what to do; what describe() counts as expected
     errno.ENOENT: "check the path",
     errno.EACCES: "check the file's permissions or choose another path",
     errno.EPERM: "check the file's permissions or choose another path",
@@ -53,7 +53,7 @@ def storage_hint(e):
   >>> storage_hint(OSError(errno.EFBIG, "File too large", "ckpt.index"))
   'the file size limit was reached: raise the limit (ulimit -f) or write elsewhere'
   """
-  return _OS_HINTS[e.errno] if isinstance(e, OSError) and e.errno in STORAGE_ERRNOS else None
+  return OS_HINTS[e.errno] if isinstance(e, OSError) and e.errno in STORAGE_ERRNOS else None
 
 
 def describe(e):
@@ -63,9 +63,9 @@ def describe(e):
   if isinstance(e, UnicodeDecodeError):
     return (f"input is not UTF-8 text ({e.reason} at byte {e.start}): "
             f"re-encode it as UTF-8 (e.g. iconv -t UTF-8)")
-  if isinstance(e, OSError) and e.errno in _OS_HINTS:
+  if isinstance(e, OSError) and e.errno in OS_HINTS:
     where = e.filename if e.filename is not None else "output"
-    return f"{where}: {e.strerror}: {_OS_HINTS[e.errno]}"
+    return f"{where}: {e.strerror}: {OS_HINTS[e.errno]}"
   return None
 
 

@@ -80,7 +80,7 @@ GROW_LOOPS_ABOVE = 64
 RESUME_KEYS = ("sentence_objective", "optimizer")
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(UserError):
   """Training produced a NaN/Inf loss; the message names the step and the last checkpoint."""
 
 
