@@ -1,6 +1,6 @@
 r"""The paper's claims in miniature, end to end on a CPU, resumable across sittings.
 
-COMMAND (default matrix, about 4 h on 2 cores):
+COMMAND (default matrix, about 2 h on 2 cores):
   python -m experiments.paper_in_miniature --output_dir=runs/miniature
 COMMAND (a few minutes, what CI runs):
   python -m experiments.paper_in_miniature --output_dir=/tmp/mini --quick

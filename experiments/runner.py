@@ -19,7 +19,7 @@ import time
 DONE_FILE = "ARM_DONE.json"
 HEARTBEAT_S = 30
 # A-priori seconds per arm kind for the first ETA (2-core CPU, default settings).
-ESTIMATE_S = {"data": 30, "pretrain": 1500, "probe": 60, "finetune": 180}
+ESTIMATE_S = {"data": 90, "pretrain": 630, "probe": 60, "finetune": 130}
 
 
 class ArmFailed(RuntimeError):
