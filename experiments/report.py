@@ -62,6 +62,15 @@ def mean_std(values):
   return mean, std
 
 
+def binomial_se(p, n):
+  """Standard error of an accuracy p over n independent examples; None when n is unknown.
+
+  Masked tokens of one sequence are not independent, so for MLM accuracy this understates
+  the error somewhat; it is still the right order (≈ 0.004 for 0.15 over 10k tokens).
+  """
+  return math.sqrt(p * (1 - p) / n) if n and p is not None else None
+
+
 def welch(a, b):
   """Welch's t-test of mean(a) > mean(b): t, dof, one-sided p (scipy's t distribution)."""
   from scipy import stats  # pylint: disable=import-outside-toplevel
@@ -86,6 +95,11 @@ def collect(output_dir, arms):
     probe = _read_json(os.path.join(output_dir, "probe", arm, "probe.json"))
     if probe:
       out["probe"][arm] = probe
+      # Masked tokens scored by the probe's MLM accuracy: held-out pairs × masks per pair.
+      stats = _read_json(os.path.join(output_dir, "data", "heldout_sop", "stats.json"))
+      pairs = probe.get("num_examples", {}).get("sop", {}).get("heldout")
+      if stats and pairs:
+        probe["mlm_tokens_estimate"] = round(pairs * stats["masked_per_instance"])
   finetune_root = os.path.join(output_dir, "finetune")
   for encoder in sorted(os.listdir(finetune_root)) if os.path.isdir(finetune_root) else []:
     for task in sorted(os.listdir(os.path.join(finetune_root, encoder))):
@@ -107,6 +121,22 @@ def _downstream(finetune, encoder):
   return sum(t["mean"] for t in tasks.values()) / len(tasks) if tasks else None
 
 
+def _downstream_std(finetune, encoder):
+  """Std over seeds of the per-seed task average (seed i of every task averaged)."""
+  tasks = list(finetune.get(encoder, {}).values())
+  if not tasks or len({len(t["values"]) for t in tasks}) != 1 or len(tasks[0]["values"]) < 2:
+    return None
+  per_seed = [sum(vs) / len(vs) for vs in zip(*(t["values"] for t in tasks))]
+  return mean_std(per_seed)[1]
+
+
+def _head_se(probe, kind):
+  """{pairs: binomial SE} of a probe's head or linear accuracies (None without counts)."""
+  counts = probe.get("num_examples", {})
+  return {p: binomial_se(acc, counts.get(p, {}).get("heldout"))
+          for p, acc in probe[kind].items()}
+
+
 def claims(res):
   ft, probe = res["finetune"], res["probe"]
   a = {}
@@ -120,8 +150,11 @@ def claims(res):
   for arm in ("sop", "nsp", "mlm_only"):
     if arm in probe:
       b["arms"][arm] = {"mlm_accuracy": probe[arm]["mlm_accuracy"],
-                        "head": probe[arm]["head"], "linear": probe[arm]["linear"],
-                        "downstream": _downstream(ft, arm)}
+                        "head": probe[arm]["head"], "head_se": _head_se(probe[arm], "head"),
+                        "linear": probe[arm]["linear"],
+                        "linear_se": _head_se(probe[arm], "linear"),
+                        "downstream": _downstream(ft, arm),
+                        "downstream_std": _downstream_std(ft, arm)}
   if "sop" in probe and "nsp" in probe:
     maj = probe["sop"]["majority"]
     nsp_on_sop = probe["nsp"]["head"]["sop"]
@@ -135,9 +168,11 @@ def claims(res):
                 "none": "share_none"}
   for mode, arm in share_arms.items():
     if arm in probe:
-      c["arms"][mode] = {"parameters": probe[arm]["parameters"],
-                         "mlm_accuracy": probe[arm]["mlm_accuracy"],
-                         "downstream": _downstream(ft, arm)}
+      mlm = probe[arm]["mlm_accuracy"]
+      c["arms"][mode] = {"parameters": probe[arm]["parameters"], "mlm_accuracy": mlm,
+                         "mlm_se": binomial_se(mlm, probe[arm].get("mlm_tokens_estimate")),
+                         "downstream": _downstream(ft, arm),
+                         "downstream_std": _downstream_std(ft, arm)}
   if len(c["arms"]) == 4:
     arms = c["arms"]
     c["all_fewest_parameters"] = min(arms, key=lambda m: arms[m]["parameters"]) == "all"
@@ -150,6 +185,11 @@ def claims(res):
 
 def _pct(x):
   return "–" if x is None else f"{100 * x:.1f}"
+
+
+def _pm(x, err):
+  """'81.2 ± 1.3' in percent, or just the value when the error is unknown."""
+  return _pct(x) if err is None or x is None else f"{_pct(x)} ± {_pct(err)}"
 
 
 def markdown(res, header=""):
@@ -177,12 +217,16 @@ def markdown(res, header=""):
         f"{'reproduced' if r['reproduced'] else 'not reproduced'} |")
   b = res["claims"]["b"]
   lines += ["", "## b. Sentence objective (paper Table 5)", "",
+            "Accuracies ± binomial standard error on the held-out pairs; downstream ± std "
+            "over seeds of the per-seed task average.", "",
             "| trained with | MLM acc | head on SOP | head on NSP | linear probe SOP | "
             "linear probe NSP | downstream avg |", "|---|---:|---:|---:|---:|---:|---:|"]
   for arm, r in b["arms"].items():
-    lines.append(f"| {arm} | {_pct(r['mlm_accuracy'])} | {_pct(r['head']['sop'])} | "
-                 f"{_pct(r['head']['nsp'])} | {_pct(r['linear']['sop'])} | "
-                 f"{_pct(r['linear']['nsp'])} | {_pct(r['downstream'])} |")
+    se = lambda kind, p: r.get(f"{kind}_se", {}).get(p)  # noqa: E731
+    lines.append(f"| {arm} | {_pct(r['mlm_accuracy'])} | "
+                 + " | ".join(_pm(r[kind][p], se(kind, p)) for kind in ("head", "linear")
+                              for p in ("sop", "nsp"))
+                 + f" | {_pm(r['downstream'], r.get('downstream_std'))} |")
   if "majority" in b:
     lines.append(f"\nMajority rate: SOP {_pct(b['majority']['sop'])}, NSP "
                  f"{_pct(b['majority']['nsp'])}. NSP head near chance on SOP: "
@@ -191,11 +235,13 @@ def markdown(res, header=""):
                  f"{'reproduced' if b['reproduced'] else 'not reproduced'}.")
   c = res["claims"]["c"]
   lines += ["", "## c. What to share (paper Table 4)", "",
+            "MLM accuracy ± binomial standard error over the held-out masked tokens; "
+            "downstream ± std over seeds of the per-seed task average.", "",
             "| share_parameters | encoder params | MLM acc | downstream avg |",
             "|---|---:|---:|---:|"]
   for mode, r in c["arms"].items():
-    lines.append(f"| {mode} | {r['parameters']:,} | {_pct(r['mlm_accuracy'])} | "
-                 f"{_pct(r['downstream'])} |")
+    lines.append(f"| {mode} | {r['parameters']:,} | {_pm(r['mlm_accuracy'], r.get('mlm_se'))}"
+                 f" | {_pm(r['downstream'], r.get('downstream_std'))} |")
   checks = {k: v for k, v in c.items() if k != "arms"}
   if checks:
     lines.append("\n" + "; ".join(f"{k}: {v}" for k, v in checks.items()) + ".")
@@ -232,21 +278,31 @@ def plot_curves(res, path):
   return _save(fig, plt, path)
 
 
-def _grouped_bars(path, title, groups, series, errors=None, ylim=None, hline=None):
-  """One bar chart: groups on x, one bar per series name ({name: [value per group]})."""
+def _grouped_bars(path, groups, panels):
+  """Bar charts side by side: groups on x, one bar per series ({name: [value per group]}).
+
+  Each panel: {"title", "series", optional "errors" ({name: [err or None per group]}),
+  "ylim", "hline" ((label, y))}.
+  """
   plt = _pyplot()
-  fig, ax = plt.subplots(figsize=(7, 4))
-  width = 0.8 / len(series)
-  for i, (name, values) in enumerate(series.items()):
-    xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
-    ax.bar(xs, values, width, yerr=(errors or {}).get(name), label=name, capsize=3)
-  if hline:
-    ax.axhline(hline[1], color="gray", ls="--", lw=1, label=hline[0])
-  ax.set_xticks(list(range(len(groups))), groups)
-  if ylim:
-    ax.set_ylim(*ylim)
-  ax.set_title(title)
-  ax.legend(fontsize=8)
+  fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4), squeeze=False)
+  for ax, panel in zip(axes[0], panels):
+    series = panel["series"]
+    width = 0.8 / len(series)
+    for i, (name, values) in enumerate(series.items()):
+      xs = [g + (i - (len(series) - 1) / 2) * width for g in range(len(groups))]
+      err = panel.get("errors", {}).get(name)
+      if err is not None:   # an unknown error gets no bar, the others keep theirs
+        err = None if all(e is None for e in err) else [e or 0.0 for e in err]
+      ax.bar(xs, [float("nan") if v is None else v for v in values], width, yerr=err,
+             label=name, capsize=3)
+    if panel.get("hline"):
+      ax.axhline(panel["hline"][1], color="gray", ls="--", lw=1, label=panel["hline"][0])
+    ax.set_xticks(list(range(len(groups))), groups)
+    if panel.get("ylim"):
+      ax.set_ylim(*panel["ylim"])
+    ax.set_title(panel["title"])
+    ax.legend(fontsize=8)
   return _save(fig, plt, path)
 
 
@@ -258,25 +314,33 @@ def plots(res, output_dir):
   if a:
     tasks = list(a)
     paths.append(_grouped_bars(
-        out("claim_a.png"), "a. pretrained vs random init (mean ± std over seeds)",
-        [f"{t}\n({PRIMARY.get(t, '')})" for t in tasks],
-        {"pretrained": [a[t]["pretrained"] for t in tasks],
-         "random init": [a[t]["random"] for t in tasks]},
-        errors={"pretrained": [a[t]["pretrained_std"] for t in tasks],
-                "random init": [a[t]["random_std"] for t in tasks]}))
+        out("claim_a.png"), [f"{t}\n({PRIMARY.get(t, '')})" for t in tasks],
+        [{"title": "a. pretrained vs random init (mean ± std over seeds)",
+          "series": {"pretrained": [a[t]["pretrained"] for t in tasks],
+                     "random init": [a[t]["random"] for t in tasks]},
+          "errors": {"pretrained": [a[t]["pretrained_std"] for t in tasks],
+                     "random init": [a[t]["random_std"] for t in tasks]}}]))
   if b["arms"]:
     arms = list(b["arms"])
-    paths.append(_grouped_bars(
-        out("claim_b.png"), "b. sentence head accuracy by training objective", arms,
-        {f"head on {p.upper()} pairs": [b["arms"][m]["head"][p] for m in arms]
-         for p in ("sop", "nsp")}, ylim=(0.0, 1.0),
-        hline=("majority (SOP)", b["majority"]["sop"]) if "majority" in b else None))
+    hline = ("majority (SOP)", b["majority"]["sop"]) if "majority" in b else None
+    paths.append(_grouped_bars(out("claim_b.png"), arms, [
+        {"title": f"b. {kind} accuracy on held-out pairs by training objective (± SE)",
+         "series": {f"on {p.upper()} pairs": [b["arms"][m][kind][p] for m in arms]
+                    for p in ("sop", "nsp")},
+         "errors": {f"on {p.upper()} pairs": [b["arms"][m][f"{kind}_se"][p] for m in arms]
+                    for p in ("sop", "nsp")}, "ylim": (0.0, 1.0), "hline": hline}
+        for kind in ("head", "linear")]))
   if c["arms"]:
     modes = list(c["arms"])
     paths.append(_grouped_bars(
-        out("claim_c.png"), "c. held-out MLM accuracy by share_parameters",
+        out("claim_c.png"),
         [f"{m}\n{c['arms'][m]['parameters'] / 1e6:.2f}M params" for m in modes],
-        {"MLM accuracy": [c["arms"][m]["mlm_accuracy"] for m in modes]}))
+        [{"title": "c. held-out MLM accuracy by share_parameters (± SE)",
+          "series": {"MLM accuracy": [c["arms"][m]["mlm_accuracy"] for m in modes]},
+          "errors": {"MLM accuracy": [c["arms"][m]["mlm_se"] for m in modes]}},
+         {"title": "c. downstream average (± std over seeds)",
+          "series": {"downstream avg": [c["arms"][m]["downstream"] for m in modes]},
+          "errors": {"downstream avg": [c["arms"][m]["downstream_std"] for m in modes]}}]))
   return paths
 
 

@@ -70,12 +70,13 @@ def _finetune(root, encoder, task, metric, values):
                             for i, v in enumerate(values)]}, f)
 
 
-def _probe(root, arm, params, mlm, head, majority=0.5):
+def _probe(root, arm, params, mlm, head, majority=0.5, heldout=None):
   folder = os.path.join(root, "probe", arm)
   os.makedirs(folder)
+  counts = {"num_examples": {p: {"heldout": heldout} for p in head}} if heldout else {}
   with open(os.path.join(folder, "probe.json"), "w") as f:
     json.dump({"parameters": params, "mlm_accuracy": mlm, "head": head,
-               "linear": head, "majority": {"sop": majority, "nsp": majority}}, f)
+               "linear": head, "majority": {"sop": majority, "nsp": majority}, **counts}, f)
 
 
 def test_claims_follow_the_numbers(tmp_path):
@@ -107,3 +108,26 @@ def test_nsp_head_that_solves_sop_is_not_the_paper_direction(tmp_path):
   _probe(root, "nsp", 100, 0.3, {"sop": 0.75, "nsp": 0.90})
   res = report.collect(root, [])
   assert not res["claims"]["b"]["reproduced"]
+
+
+def test_error_bars_come_from_counts_and_seeds(tmp_path):
+  root = str(tmp_path)
+  _finetune(root, "sop", "SST-2", "accuracy", [0.80, 0.90])
+  _finetune(root, "sop", "CoLA", "mcc", [0.20, 0.40])
+  _probe(root, "sop", 100, 0.30, {"sop": 0.80, "nsp": 0.70}, heldout=100)
+  _probe(root, "nsp", 100, 0.29, {"sop": 0.52, "nsp": 0.90})     # no counts: no SE
+  os.makedirs(os.path.join(root, "data", "heldout_sop"))
+  with open(os.path.join(root, "data", "heldout_sop", "stats.json"), "w") as f:
+    json.dump({"masked_per_instance": 9.0}, f)
+  res = report.collect(root, [])
+  b = res["claims"]["b"]["arms"]
+  assert b["sop"]["head_se"]["sop"] == pytest.approx(0.04)      # sqrt(.8 × .2 / 100)
+  assert b["nsp"]["head_se"]["sop"] is None
+  # Per-seed task averages 0.50 and 0.65 → std 0.106 (not the per-task stds).
+  assert b["sop"]["downstream_std"] == pytest.approx(0.1060660, abs=1e-6)
+  assert res["probe"]["sop"]["mlm_tokens_estimate"] == 900
+  md = report.markdown(res)
+  assert "| sop | 30.0 | 80.0 ± 4.0 | 70.0 ± 4.6 |" in md
+  assert "| nsp | 29.0 | 52.0 | 90.0 |" in md
+  for path in report.plots(res, root):
+    assert os.path.getsize(path) > 1000
