@@ -4,7 +4,8 @@ Fine-tuning scores are each seed's LAST dev evaluation (end of the fixed budget)
 best one seen, so no arm gains from checkpoint selection on dev. Downstream average = mean
 over tasks of the per-task mean primary metric (SST-2 accuracy, STS-B Pearson, CoLA MCC).
 
-What counts as the paper's direction (stated so a reader can disagree):
+What counts as the paper's direction (stated so a reader can disagree; the paper's own
+numbers are in docs/albert_reference.md §10):
   a  pretrained mean > random mean on a task, with one-sided Welch t-test p < 0.05
   b  NSP-trained head on SOP pairs within 0.05 of the majority rate ("near chance") and
      SOP-trained head on NSP pairs ≥ majority + 0.05 ("well above chance")
