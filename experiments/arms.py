@@ -91,7 +91,10 @@ def build_arms(settings, output_dir):
         f"--data_dir={path('data')}", f"--output_file={path('probe', name, 'probe.json')}",
         f"--max_seq_length={s.max_seq_length}",
         f"--max_predictions_per_seq={s.max_predictions_per_seq}",
-        f"--max_examples={s.probe_examples}"), needs=(f"pretrain/{name}",)))
+        f"--max_examples={s.probe_examples}"),
+        # The probe scores every checkpoint on both pair types, train and held-out.
+        needs=(f"pretrain/{name}",) + tuple(f"data/{split}_{pairs}" for split in (
+            "train", "heldout") for pairs in ("sop", "nsp"))))
   for encoder in ENCODERS:
     source = ([f"--albert_config_file={path('configs', 'all.json')}"] if encoder == "random"
               else [f"--init_checkpoint={path('pretrain', encoder)}"])

@@ -15,6 +15,7 @@ continues where it stopped. At the end: results.json, results.md, curves.png and
 claim_{a,b,c}.png in output_dir (see experiments/report.py for what counts as reproduced).
 """
 import dataclasses
+import sys
 import time
 
 from absl import app
@@ -62,8 +63,10 @@ def main(argv):
     return
   try:
     res = run(settings, FLAGS.output_dir, FLAGS.arms)
-  except (ValueError, runner.ArmFailed) as e:
+  except ValueError as e:   # a bad --arms pattern: a usage error
     raise app.UsageError(str(e)) from None
+  except runner.ArmFailed as e:   # the arm's log says why; no usage text, no traceback
+    sys.exit(f"albert-paper-in-miniature: error: {e}")
   print(f"report: {FLAGS.output_dir}/results.md, results.json, {', '.join(res['plots'])}")
 
 

@@ -37,8 +37,12 @@ def test_pretraining_arms_share_one_budget():
 
 def test_select_adds_what_an_arm_needs():
   arms = arms_lib.build_arms(MiniatureSettings.quick(), "/out")
-  chosen = [a.name for a in arms_lib.select(arms, ["probe/nsp"])]
-  assert chosen == ["text", "data/train_nsp", "data/heldout_nsp", "pretrain/nsp", "probe/nsp"]
+  chosen = [a.name for a in arms_lib.select(arms, ["pretrain/nsp"])]
+  assert chosen == ["text", "data/train_nsp", "data/heldout_nsp", "pretrain/nsp"]
+  # A probe reads both pair types (train and held-out) whatever its arm was trained on.
+  chosen = [a.name for a in arms_lib.select(arms, ["probe/sop"])]
+  assert chosen == ["text", "data/train_sop", "data/train_nsp", "data/heldout_sop",
+                    "data/heldout_nsp", "pretrain/sop", "probe/sop"]
   with pytest.raises(ValueError, match="probe/typo match no arm"):
     arms_lib.select(arms, ["probe/typo"])
 
