@@ -131,6 +131,13 @@ def _downstream_std(finetune, encoder):
   return mean_std(per_seed)[1]
 
 
+def _z(better, better_err, worse, worse_err):
+  """(better − worse) / combined standard error; None when an error is unknown or both 0."""
+  if better_err is None or worse_err is None or better_err == worse_err == 0:
+    return None
+  return (better - worse) / math.sqrt(better_err ** 2 + worse_err ** 2)
+
+
 def _head_se(probe, kind):
   """{pairs: binomial SE} of a probe's head or linear accuracies (None without counts)."""
   counts = probe.get("num_examples", {})
@@ -173,14 +180,24 @@ def claims(res):
       c["arms"][mode] = {"parameters": probe[arm]["parameters"], "mlm_accuracy": mlm,
                          "mlm_se": binomial_se(mlm, probe[arm].get("mlm_tokens_estimate")),
                          "downstream": _downstream(ft, arm),
-                         "downstream_std": _downstream_std(ft, arm)}
+                         "downstream_std": _downstream_std(ft, arm),
+                         "seeds": len(next(iter(ft.get(arm, {}).values()), {"values": []})[
+                             "values"])}
   if len(c["arms"]) == 4:
     arms = c["arms"]
     c["all_fewest_parameters"] = min(arms, key=lambda m: arms[m]["parameters"]) == "all"
+    # Each comparison with its z (difference / combined SE; the downstream SE is the seed std
+    # / √seeds): |z| < 2 is within noise, whichever way the difference points.
+    err = {"mlm_accuracy": lambda m: arms[m]["mlm_se"],
+           "downstream": lambda m: (None if arms[m]["downstream_std"] is None else
+                                    arms[m]["downstream_std"] / math.sqrt(arms[m]["seeds"]))}
     for key in ("mlm_accuracy", "downstream"):
       if all(arms[m][key] is not None for m in arms):
-        c[f"sharing_all_costs_{key}"] = arms["all"][key] < arms["none"][key]
-        c[f"ffn_costs_more_than_attention_{key}"] = arms["ffn"][key] < arms["attention"][key]
+        for name, better, worse in (("sharing_all_costs", "none", "all"),
+                                    ("ffn_costs_more_than_attention", "attention", "ffn")):
+          c[f"{name}_{key}"] = arms[worse][key] < arms[better][key]
+          c[f"{name}_{key}_z"] = _z(arms[better][key], err[key](better),
+                                    arms[worse][key], err[key](worse))
   return {"a": a, "b": b, "c": c}
 
 
@@ -243,9 +260,11 @@ def markdown(res, header=""):
   for mode, r in c["arms"].items():
     lines.append(f"| {mode} | {r['parameters']:,} | {_pm(r['mlm_accuracy'], r.get('mlm_se'))}"
                  f" | {_pm(r['downstream'], r.get('downstream_std'))} |")
-  checks = {k: v for k, v in c.items() if k != "arms"}
+  checks = [f"{k}: {v}" + ("" if c.get(f"{k}_z") is None else
+                            f" (z = {c[k + '_z']:.1f}{', within noise' if abs(c[k + '_z']) < 2 else ''})")
+            for k, v in c.items() if k != "arms" and not k.endswith("_z")]
   if checks:
-    lines.append("\n" + "; ".join(f"{k}: {v}" for k, v in checks.items()) + ".")
+    lines.append("\n" + "; ".join(checks) + ".")
   return "\n".join(lines) + "\n"
 
 

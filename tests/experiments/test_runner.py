@@ -132,6 +132,15 @@ def test_error_bars_come_from_counts_and_seeds(tmp_path):
   assert res["probe"]["sop"]["mlm_tokens_estimate"] == 900
   md = report.markdown(res)
   assert "| sop | 30.0 | 80.0 ± 4.0 | 70.0 ± 4.6 |" in md
+  # Sharing: MLM 0.33 (all, 1,000 tokens) vs 0.34 (none): a cost, but within noise.
+  for arm, mlm in (("share_attention", 0.33), ("share_ffn", 0.31), ("share_none", 0.34)):
+    _probe(root, arm, 100, mlm, {"sop": 0.8, "nsp": 0.7}, heldout=100)
+  c = report.collect(root, [])["claims"]["c"]
+  assert c["sharing_all_costs_mlm_accuracy"]
+  assert c["sharing_all_costs_mlm_accuracy_z"] == pytest.approx(
+      0.04 / ((0.3 * 0.7 + 0.34 * 0.66) / 900) ** 0.5)
+  assert "sharing_all_costs_mlm_accuracy: True (z = 1.8, within noise)" in report.markdown(
+      report.collect(root, []))
   assert "| nsp | 29.0 | 52.0 | 90.0 |" in md
   for path in report.plots(res, root):
     assert os.path.getsize(path) > 1000
