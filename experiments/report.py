@@ -279,17 +279,18 @@ def plot_curves(res, path):
   """Train MLM loss, held-out MLM accuracy and held-out sentence-pair accuracy per arm."""
   plt = _pyplot()
   fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-  for arm, r in res["pretrain"].items():
-    ev, tr = r["eval_curve"], r["train_curve"]
+  for i, (arm, r) in enumerate(res["pretrain"].items()):
+    ev, tr, color = r["eval_curve"], r["train_curve"], f"C{i}"   # one colour per arm
     if tr:
-      axes[0].plot([x["step"] for x in tr], [x["masked_lm_loss"] for x in tr], label=arm)
+      axes[0].plot([x["step"] for x in tr], [x["masked_lm_loss"] for x in tr], label=arm,
+                   color=color)
     if ev:
       axes[1].plot([x["step"] for x in ev], [x["masked_lm_accuracy"] for x in ev], "o-",
-                   label=arm)
+                   label=arm, color=color)
       if "sentence_order_accuracy" in ev[0]:
         axes[2].plot([x["step"] for x in ev], [x["sentence_order_accuracy"] for x in ev],
-                     "o-", label=arm)
-  for ax, title in zip(axes, ("train MLM loss", "held-out MLM accuracy",
+                     "o-", label=arm, color=color)
+  for ax, title in zip(axes, ("train MLM loss", "held-out MLM accuracy (nsp: on NSP pairs)",
                               "held-out sentence-pair accuracy (own objective)")):
     ax.set_title(title)
     ax.set_xlabel("step")
