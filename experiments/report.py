@@ -85,6 +85,7 @@ def collect(output_dir, arms):
   from experiments.arms import PRETRAIN_ARMS  # pylint: disable=import-outside-toplevel
   names = {a.name for a in arms}
   out = {"pretrain": {}, "probe": {}, "finetune": {}}
+  heldout_stats = _read_json(os.path.join(output_dir, "data", "heldout_sop", "stats.json"))
   for arm in PRETRAIN_ARMS:
     folder = os.path.join(output_dir, "pretrain", arm)
     history = _read_history(os.path.join(folder, "metrics.jsonl"))
@@ -97,10 +98,9 @@ def collect(output_dir, arms):
     if probe:
       out["probe"][arm] = probe
       # Masked tokens scored by the probe's MLM accuracy: held-out pairs × masks per pair.
-      stats = _read_json(os.path.join(output_dir, "data", "heldout_sop", "stats.json"))
       pairs = probe.get("num_examples", {}).get("sop", {}).get("heldout")
-      if stats and pairs:
-        probe["mlm_tokens_estimate"] = round(pairs * stats["masked_per_instance"])
+      if heldout_stats and pairs:
+        probe["mlm_tokens_estimate"] = round(pairs * heldout_stats["masked_per_instance"])
   finetune_root = os.path.join(output_dir, "finetune")
   for encoder in sorted(os.listdir(finetune_root)) if os.path.isdir(finetune_root) else []:
     for task in sorted(os.listdir(os.path.join(finetune_root, encoder))):
@@ -122,13 +122,15 @@ def _downstream(finetune, encoder):
   return sum(t["mean"] for t in tasks.values()) / len(tasks) if tasks else None
 
 
-def _downstream_std(finetune, encoder):
-  """Std over seeds of the per-seed task average (seed i of every task averaged)."""
+def _downstream_spread(finetune, encoder):
+  """(std, standard error) over seeds of the per-seed task average (seed i of every task
+  averaged); (None, None) unless every task has the same ≥ 2 seeds."""
   tasks = list(finetune.get(encoder, {}).values())
   if not tasks or len({len(t["values"]) for t in tasks}) != 1 or len(tasks[0]["values"]) < 2:
-    return None
+    return None, None
   per_seed = [sum(vs) / len(vs) for vs in zip(*(t["values"] for t in tasks))]
-  return mean_std(per_seed)[1]
+  std = mean_std(per_seed)[1]
+  return std, std / math.sqrt(len(per_seed))
 
 
 def _z(better, better_err, worse, worse_err):
@@ -162,7 +164,7 @@ def claims(res):
                         "linear": probe[arm]["linear"],
                         "linear_se": _head_se(probe[arm], "linear"),
                         "downstream": _downstream(ft, arm),
-                        "downstream_std": _downstream_std(ft, arm)}
+                        "downstream_std": _downstream_spread(ft, arm)[0]}
   if "sop" in probe and "nsp" in probe:
     maj = probe["sop"]["majority"]
     nsp_on_sop = probe["nsp"]["head"]["sop"]
@@ -180,24 +182,21 @@ def claims(res):
       c["arms"][mode] = {"parameters": probe[arm]["parameters"], "mlm_accuracy": mlm,
                          "mlm_se": binomial_se(mlm, probe[arm].get("mlm_tokens_estimate")),
                          "downstream": _downstream(ft, arm),
-                         "downstream_std": _downstream_std(ft, arm),
-                         "seeds": len(next(iter(ft.get(arm, {}).values()), {"values": []})[
-                             "values"])}
+                         "downstream_std": _downstream_spread(ft, arm)[0],
+                         "downstream_se": _downstream_spread(ft, arm)[1]}
   if len(c["arms"]) == 4:
     arms = c["arms"]
     c["all_fewest_parameters"] = min(arms, key=lambda m: arms[m]["parameters"]) == "all"
     # Each comparison with its z (difference / combined SE; the downstream SE is the seed std
     # / √seeds): |z| < 2 is within noise, whichever way the difference points.
-    err = {"mlm_accuracy": lambda m: arms[m]["mlm_se"],
-           "downstream": lambda m: (None if arms[m]["downstream_std"] is None else
-                                    arms[m]["downstream_std"] / math.sqrt(arms[m]["seeds"]))}
+    err = {"mlm_accuracy": "mlm_se", "downstream": "downstream_se"}
     for key in ("mlm_accuracy", "downstream"):
       if all(arms[m][key] is not None for m in arms):
         for name, better, worse in (("sharing_all_costs", "none", "all"),
                                     ("ffn_costs_more_than_attention", "attention", "ffn")):
           c[f"{name}_{key}"] = arms[worse][key] < arms[better][key]
-          c[f"{name}_{key}_z"] = _z(arms[better][key], err[key](better),
-                                    arms[worse][key], err[key](worse))
+          c[f"{name}_{key}_z"] = _z(arms[better][key], arms[better][err[key]],
+                                    arms[worse][key], arms[worse][err[key]])
   return {"a": a, "b": b, "c": c}
 
 
